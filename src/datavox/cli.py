@@ -22,15 +22,24 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("datavox.cli_data:demo_command", "Import the F1DB demo data (checked against its SHA256SUMS)."),
     "sql": ("datavox.cli_data:sql_command", "Run one SELECT through the guard and the read-only executor."),
     "schema": ("datavox.cli_brain:schema_command", "Print the catalog and semantic model of the database."),
-    "ask": ("datavox.cli_brain:ask_command", "Ask one question (offline parser or LLM) and print the answer."),
+    "ask": (
+        "datavox.cli_brain:ask_command",
+        "Ask one question (offline parser or LLM) and print the answer.",
+    ),
     "eval": ("datavox.cli_brain:eval_command", "Score a question file or the Spider/BIRD slices."),
     "serve": ("datavox.cli_serve:serve_command", "Start the web page, the API and the realtime engine."),
-    "doctor": ("datavox.cli_serve:doctor_command", "Check the database, models and settings; print what is wrong."),
+    "doctor": (
+        "datavox.cli_serve:doctor_command",
+        "Check the database, models and settings; print what is wrong.",
+    ),
 }
 BENCH_COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("datavox.bench.data:command", "Import time, guard time and executor overhead."),
     "brain": ("datavox.bench.brain:command", "Per-turn latency of the offline brain; LLM round trips."),
-    "voice": ("datavox.bench.voice:command", "End of speech to first answer audio, over WebRTC and WebSocket."),
+    "voice": (
+        "datavox.bench.voice:command",
+        "End of speech to first answer audio, over WebRTC and WebSocket.",
+    ),
 }
 
 
@@ -75,7 +84,11 @@ def settings_from(ctx: click.Context, db: str | None = None) -> Settings:
 
 
 db_option = click.option(
-    "--db", "db", metavar="URL", default=None, help="Database URL, e.g. duckdb:///data/f1.duckdb (overrides config)."
+    "--db",
+    "db",
+    metavar="URL",
+    default=None,
+    help="Database URL, e.g. duckdb:///data/f1.duckdb (overrides config).",
 )
 
 

@@ -20,7 +20,7 @@ DEFAULT_CONFIG_FILE = "datavox.toml"
 
 # Where the repository keeps the demo data by default: ../shared/data/f1 next to the checkout.
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_F1_PATH = str((_REPO_ROOT.parent / "shared" / "data" / "f1"))
+DEFAULT_F1_PATH = str(_REPO_ROOT.parent / "shared" / "data" / "f1")
 
 SECRET_ENV = {
     "llm_api_key": ("DATAVOX_LLM_API_KEY", "AZURE_OPENAI_API_KEY", "OPENAI_API_KEY"),
@@ -204,11 +204,14 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         if key not in sections:
             raise ConfigError(f"{file}: unknown section [{key}]")
     built = {
-        name: _section(cls, data.get(name, {}), env, name.upper(), str(file)) for name, cls in sections.items()
+        name: _section(cls, data.get(name, {}), env, name.upper(), str(file))
+        for name, cls in sections.items()
     }
     for name, cls in sections.items():
         for f in fields(cls):
             if "key" in f.name or "token" in f.name or "password" in f.name:
                 raise ConfigError(f"setting {name}.{f.name} looks like a secret")  # guard for future edits
-    secrets = Secrets(**{name: next((env[e] for e in names if env.get(e)), "") for name, names in SECRET_ENV.items()})
+    secrets = Secrets(
+        **{name: next((env[e] for e in names if env.get(e)), "") for name, names in SECRET_ENV.items()}
+    )
     return Settings(**built, secrets=secrets, source=source)
