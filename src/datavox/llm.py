@@ -1,0 +1,395 @@
+"""Chat completions for OpenAI, Azure OpenAI and OpenAI-compatible servers, through the official `openai` SDK.
+
+One small client for the three provider kinds of `settings.llm.provider`:
+
+- `openai`: `OpenAI(api_key, base_url)`; the model is `settings.llm.model`.
+- `azure`: Azure OpenAI. Without `azure_api_version` the GA `/openai/v1/` surface is used
+  (`OpenAI(base_url=f"{endpoint}/openai/v1/")`, the deployment name as the model, no `api-version`); with it,
+  `AzureOpenAI(azure_endpoint, api_version, azure_deployment)` and the `/openai/deployments/{name}/` paths.
+  Authentication is an API key sent as the `api-key` header (`azure_auth = "key"`) or a Microsoft Entra ID
+  token (`azure_auth = "entra"`): pass `token_provider=` (a callable returning a bearer token), or install
+  the optional `azure-identity` package (`pip install azure-identity`) and `DefaultAzureCredential` is used.
+- `compatible`: Ollama, vLLM, llama.cpp and the like: `base_url` required, API key optional.
+
+Retries are ours, not the SDK's (its own are switched off), so the backoff can honour `Retry-After` with a
+cap, be tiny in tests, and every HTTP round trip can be counted for the bench. After the last attempt the
+client raises `LlmUnavailable`; callers (the brain) fall back to the offline engine.
+
+Structured output asks for `response_format={"type": "json_schema", ...}`. Servers that reject it get the
+same request again without it (remembered for the client's lifetime), and the JSON is then parsed out of
+the plain message content, code fences and chatter around it included.
+
+Keys never reach a log line or an exception message: errors name the provider, status and path only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from openai import Omit, OpenAI
+
+from datavox.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+Message = Mapping[str, Any]
+TokenProvider = Callable[[], str]
+
+# Entra ID scope for Azure OpenAI (Cognitive Services).
+AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
+
+# A placeholder key for servers without authentication: the SDK insists on one; the header is then omitted.
+_NO_KEY = "no-key"
+
+
+class LlmUnavailable(RuntimeError):
+    """The LLM endpoint cannot give an answer now (unreachable, rate limited, failing, refusing the key).
+
+    `reason` is a short, key-free description for `Answer.fallback_reason`; `status` the last HTTP status.
+    """
+
+    def __init__(self, reason: str, *, status: int | None = None, round_trips: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.round_trips = round_trips
+
+
+class LlmBadOutput(ValueError):
+    """The model answered, but not with the JSON asked for."""
+
+    def __init__(self, message: str, content: str) -> None:
+        super().__init__(message)
+        self.content = content
+
+
+@dataclass
+class Completion:
+    """One chat completion, with what it cost."""
+
+    content: str
+    data: dict[str, Any] | None = None  # the parsed JSON when structured output was asked for
+    round_trips: int = 1  # HTTP requests it took, retries included
+    duration_ms: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    structured: bool = False  # whether the server enforced the JSON schema
+
+
+@dataclass
+class Usage:
+    """Running totals for one client (the engine reads and resets them per turn)."""
+
+    calls: int = 0
+    round_trips: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_chars: list[int] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.calls = self.round_trips = self.prompt_tokens = self.completion_tokens = 0
+        self.prompt_chars = []
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff: base · 2^attempt (with up to 10 % jitter), `Retry-After` honoured, all capped."""
+
+    base_s: float = 0.5
+    cap_s: float = 8.0
+
+    def delay(self, attempt: int, retry_after_s: float | None) -> float:
+        if retry_after_s is not None:
+            return max(0.0, min(retry_after_s, self.cap_s))
+        raw = self.base_s * (2**attempt) * (1 + random.random() * 0.1)
+        return float(min(raw, self.cap_s))
+
+
+class LlmClient:
+    """Chat completions with retries, timeouts and structured output, for one configured provider."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        token_provider: TokenProvider | None = None,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.provider = settings.llm.provider
+        self.timeout_s = settings.llm.timeout_s
+        self.attempts = 1 + max(0, settings.llm.max_retries)
+        self.backoff = backoff or Backoff()
+        self.usage = Usage()
+        self._sleep = sleep
+        self._json_schema_ok = True  # until a server says otherwise
+        self._extra_headers: dict[str, str | Omit] = {}
+        self.client, self.model = self._build(settings, token_provider)
+
+    # -- construction ----------------------------------------------------------------------------------
+    def _build(self, settings: Settings, token_provider: TokenProvider | None) -> tuple[OpenAI, str]:
+        llm = settings.llm
+        key = settings.secrets.llm_api_key
+        common: dict[str, Any] = {"timeout": llm.timeout_s, "max_retries": 0}
+        if llm.provider == "openai":
+            if not key:
+                raise ConfigError(
+                    "llm.provider = openai needs an API key: set DATAVOX_LLM_API_KEY (or OPENAI_API_KEY)"
+                )
+            return OpenAI(api_key=key, base_url=llm.base_url or None, **common), llm.model
+        if llm.provider == "compatible":
+            if not llm.base_url:
+                raise ConfigError(
+                    "llm.provider = compatible needs llm.base_url (e.g. http://127.0.0.1:11434/v1 for Ollama)"
+                )
+            if not key:
+                # Local servers usually want no key; the SDK wants one, so send none at all.
+                self._extra_headers = {"Authorization": Omit()}
+            return OpenAI(api_key=key or _NO_KEY, base_url=llm.base_url, **common), llm.model
+        if llm.provider == "azure":
+            return self._build_azure(settings, token_provider, common)
+        raise ConfigError(f"llm.provider = {llm.provider!r}: no LLM configured (openai, azure or compatible)")
+
+    def _build_azure(
+        self, settings: Settings, token_provider: TokenProvider | None, common: dict[str, Any]
+    ) -> tuple[OpenAI, str]:
+        llm = settings.llm
+        key = settings.secrets.llm_api_key
+        if not llm.azure_endpoint:
+            raise ConfigError(
+                "llm.provider = azure needs llm.azure_endpoint (https://<resource>.openai.azure.com)"
+            )
+        deployment = llm.azure_deployment or llm.model
+        endpoint = llm.azure_endpoint.rstrip("/")
+        if llm.azure_auth == "entra":
+            token_provider = token_provider or _default_token_provider()
+        elif not key:
+            raise ConfigError("llm.azure_auth = key needs DATAVOX_LLM_API_KEY or AZURE_OPENAI_API_KEY")
+        if llm.azure_api_version:
+            # The versioned surface: /openai/deployments/{deployment}/chat/completions?api-version=...
+            if token_provider is not None:
+                client: OpenAI = openai.AzureOpenAI(
+                    azure_endpoint=endpoint,
+                    api_version=llm.azure_api_version,
+                    azure_deployment=deployment,
+                    azure_ad_token_provider=token_provider,
+                    **common,
+                )
+            else:
+                client = openai.AzureOpenAI(
+                    azure_endpoint=endpoint,
+                    api_version=llm.azure_api_version,
+                    azure_deployment=deployment,
+                    api_key=key,
+                    **common,
+                )
+            return client, deployment
+        # The GA /openai/v1/ surface speaks the plain OpenAI protocol: no api-version, deployment as model.
+        base_url = f"{endpoint}/openai/v1/"
+        if token_provider is not None:
+            # The SDK calls the provider before each request and sends `Authorization: Bearer <token>`.
+            return OpenAI(api_key=token_provider, base_url=base_url, **common), deployment
+        # Azure keys go in the `api-key` header; the SDK's default `Authorization: Bearer` is dropped.
+        self._extra_headers = {"api-key": key, "Authorization": Omit()}
+        return OpenAI(api_key=key, base_url=base_url, **common), deployment
+
+    # -- calls -----------------------------------------------------------------------------------------
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: Mapping[str, Any] | None = None,
+        schema_name: str = "output",
+        temperature: float | None = 0.0,
+        max_tokens: int | None = None,
+    ) -> Completion:
+        """One chat completion; with `schema`, the reply is JSON parsed into `Completion.data`.
+
+        Raises `LlmUnavailable` when every attempt failed and `LlmBadOutput` when the reply is not JSON.
+        """
+        kwargs: dict[str, Any] = {"model": self.model, "messages": list(messages)}
+        if temperature is not None:
+            kwargs["temperature"] = temperature
+        if max_tokens is not None:
+            kwargs["max_tokens"] = max_tokens
+        structured = schema is not None and self._json_schema_ok
+        if structured and schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema_name, "schema": dict(schema), "strict": True},
+            }
+        self.usage.calls += 1
+        self.usage.prompt_chars.append(sum(len(str(m.get("content", ""))) for m in messages))
+        started = time.perf_counter()
+        round_trips = 0
+        try:
+            response, round_trips = self._create(kwargs)
+        except _SchemaRejected as rejected:
+            # The server does not know json_schema: ask again without it, and remember for next time.
+            log.info("LLM server rejected response_format json_schema; parsing JSON from plain content")
+            self._json_schema_ok = False
+            kwargs.pop("response_format", None)
+            structured = False
+            response, more = self._create(kwargs)
+            round_trips = rejected.round_trips + more
+        content = (response.choices[0].message.content or "") if response.choices else ""
+        usage = response.usage
+        completion = Completion(
+            content=content,
+            round_trips=round_trips,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            structured=structured,
+        )
+        self.usage.prompt_tokens += completion.prompt_tokens
+        self.usage.completion_tokens += completion.completion_tokens
+        if schema is not None:
+            completion.data = parse_json_object(content)
+        return completion
+
+    def _create(self, kwargs: dict[str, Any]) -> tuple[Any, int]:
+        """The request with our retry loop. Returns the response and the HTTP round trips it took."""
+        last: LlmUnavailable | None = None
+        for attempt in range(self.attempts):
+            self.usage.round_trips += 1
+            try:
+                response = self.client.chat.completions.create(**kwargs, extra_headers=self._extra_headers)
+                return response, attempt + 1
+            except openai.APITimeoutError:
+                last = LlmUnavailable(f"{self.provider} LLM timed out after {self.timeout_s:g} s")
+                retry_after = None
+            except openai.APIConnectionError as exc:
+                cause = type(exc.__cause__ or exc).__name__
+                last = LlmUnavailable(f"{self.provider} LLM unreachable: {cause}")
+                retry_after = None
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                if status in (400, 422) and "response_format" in kwargs and _mentions_format(exc):
+                    raise _SchemaRejected(attempt + 1) from exc
+                if status != 429 and status < 500 and status != 408:
+                    # 401/403/404/400: retrying will not help; the brain falls back offline at once.
+                    raise LlmUnavailable(
+                        f"{self.provider} LLM refused the request: HTTP {status} {_short(exc)}",
+                        status=status,
+                        round_trips=attempt + 1,
+                    ) from exc
+                last = LlmUnavailable(f"{self.provider} LLM answered HTTP {status}", status=status)
+                retry_after = _retry_after_s(exc.response.headers)
+            if attempt + 1 < self.attempts:
+                delay = self.backoff.delay(attempt, retry_after)
+                log.warning(
+                    "%s (attempt %d of %d); retrying in %.2fs", last, attempt + 1, self.attempts, delay
+                )
+                self._sleep(delay)
+        assert last is not None
+        last.round_trips = self.attempts
+        last.reason = f"{last.reason} ({self.attempts} attempts)"
+        last.args = (last.reason,)
+        raise last
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _SchemaRejected(Exception):
+    def __init__(self, round_trips: int) -> None:
+        super().__init__("json_schema rejected")
+        self.round_trips = round_trips
+
+
+def _default_token_provider() -> TokenProvider:
+    try:
+        from azure.identity import (  # type: ignore[import-not-found, unused-ignore]
+            DefaultAzureCredential,
+            get_bearer_token_provider,
+        )
+    except ImportError as exc:
+        raise ConfigError(
+            "llm.azure_auth = entra needs the optional azure-identity package: pip install azure-identity "
+            "(or pass a token provider)"
+        ) from exc
+    provider: TokenProvider = get_bearer_token_provider(DefaultAzureCredential(), AZURE_SCOPE)
+    return provider
+
+
+def _mentions_format(exc: openai.APIStatusError) -> bool:
+    text = f"{exc.message} {exc.body}".lower()
+    return "response_format" in text or "json_schema" in text or "structured" in text
+
+
+def _short(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        message = body.get("message") or (body.get("error") or {}).get("message")
+        if message:
+            return str(message)[:200]
+    return ""
+
+
+def _retry_after_s(headers: Mapping[str, str]) -> float | None:
+    """`retry-after-ms` (OpenAI, Azure) or `Retry-After` in seconds; HTTP dates are treated as absent."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return float(value) / scale
+        except ValueError:
+            continue
+    return None
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+def parse_json_object(content: str) -> dict[str, Any]:
+    """The JSON object in a reply: the whole content, a fenced block, or the first balanced {...}."""
+    candidates = [content.strip()]
+    candidates += [m.group(1).strip() for m in _FENCE.finditer(content)]
+    start = content.find("{")
+    if start >= 0:
+        candidates.append(_balanced(content, start))
+    for text in candidates:
+        if not text:
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    raise LlmBadOutput("the model did not answer with a JSON object", content)
+
+
+def _balanced(text: str, start: int) -> str:
+    """From `start` (a `{`) to its matching `}`, skipping braces inside strings."""
+    depth = 0
+    in_string = escaped = False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start : i + 1]
+    return text[start:]
