@@ -1,0 +1,381 @@
+"""The semantic model: what the tables and columns mean, in words people say.
+
+A YAML file generated from the catalog and then edited by hand: per table a description, synonyms, whether it
+is exposed, which column(s) name a row (the entity names spoken names are linked to), and per column a
+description, synonyms, the original CSV header and a role hint. Relationships say how tables join; measures
+name the facts people count ("race wins" = rows of race results at position 1). Regenerating keeps every
+field written by hand: `merge(generated, existing)` only fills in what the existing file lacks.
+
+Both brains read it: the offline parser matches words against it, the LLM engine puts the linked part of it in
+its prompt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from datavox.config import Settings
+from datavox.data.connect import parse_url
+from datavox.data.schema import Catalog, Column, Table, singular
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+ROLES = ("measure", "dimension", "time", "identifier", "flag", "rank", "name")
+
+
+class SemanticModelError(ValueError):
+    """The YAML file is not a valid semantic model; the message says where."""
+
+
+@dataclass
+class ColumnModel:
+    description: str = ""
+    synonyms: list[str] = field(default_factory=list)
+    header: str = ""
+    role: str = ""  # one of ROLES
+    exposed: bool = True
+
+
+@dataclass
+class TableModel:
+    description: str = ""
+    synonyms: list[str] = field(default_factory=list)
+    exposed: bool = True
+    entity: list[str] = field(default_factory=list)  # columns that name a row (drivers.name)
+    person: bool = False  # rows are people: the answer to "who ..."
+    default_filter: str = ""  # SQL condition on this table applied whenever the offline parser uses it
+    order_by: list[str] = field(default_factory=list)  # chronological order of rows (first/last)
+    priority: int = 0  # ties between tables that fit a question equally go to the higher priority
+    prominence: str = ""  # numeric column: among rows with the same spoken name, the larger value is meant
+    columns: dict[str, ColumnModel] = field(default_factory=dict)
+
+
+@dataclass
+class Relationship:
+    from_: str  # "table.column"
+    to: str  # "table.column"
+    description: str = ""
+    priority: int = 0
+
+    @property
+    def from_table(self) -> str:
+        return self.from_.split(".", 1)[0]
+
+    @property
+    def from_column(self) -> str:
+        return self.from_.split(".", 1)[1]
+
+    @property
+    def to_table(self) -> str:
+        return self.to.split(".", 1)[0]
+
+    @property
+    def to_column(self) -> str:
+        return self.to.split(".", 1)[1]
+
+
+@dataclass
+class Measure:
+    table: str
+    description: str = ""
+    synonyms: list[str] = field(default_factory=list)
+    aggregate: str = "count"  # count | sum | avg | min | max
+    column: str = ""  # for sum/avg/min/max
+    filter: str = ""  # SQL condition on `table` that makes a row count (position_number = 1)
+
+
+@dataclass
+class SemanticModel:
+    description: str = ""
+    tables: dict[str, TableModel] = field(default_factory=dict)
+    relationships: list[Relationship] = field(default_factory=list)
+    measures: dict[str, Measure] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)  # questions the small-talk reply may suggest
+    # Phrases that only name the dataset's domain ("Formula One") and carry no meaning in a question.
+    noise: list[str] = field(default_factory=list)
+
+    def exposed_tables(self) -> list[str]:
+        return [name for name, t in self.tables.items() if t.exposed]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.description:
+            out["description"] = self.description
+        if self.noise:
+            out["noise"] = list(self.noise)
+        if self.examples:
+            out["examples"] = list(self.examples)
+        out["tables"] = {name: _table_dict(t) for name, t in self.tables.items()}
+        out["relationships"] = [
+            {"from": r.from_, "to": r.to}
+            | ({"description": r.description} if r.description else {})
+            | ({"priority": r.priority} if r.priority else {})
+            for r in self.relationships
+        ]
+        if self.measures:
+            out["measures"] = {name: _compact(m, Measure(table=m.table)) for name, m in self.measures.items()}
+        return out
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=110)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, where: str = "semantic model") -> SemanticModel:
+        if not isinstance(data, dict):
+            raise SemanticModelError(f"{where}: expected a mapping at the top")
+        model = cls(
+            description=str(data.get("description") or ""),
+            examples=[str(e) for e in data.get("examples") or []],
+            noise=[str(n) for n in data.get("noise") or []],
+        )
+        for tname, traw in (data.get("tables") or {}).items():
+            traw = dict(traw or {})
+            cols_raw = traw.pop("columns", None) or {}
+            table = _build(TableModel, traw, f"{where}: table {tname}")
+            for cname, craw in cols_raw.items():
+                table.columns[cname] = _build(
+                    ColumnModel, dict(craw or {}), f"{where}: column {tname}.{cname}"
+                )
+            model.tables[tname] = table
+        for i, raw in enumerate(data.get("relationships") or []):
+            if not isinstance(raw, dict) or "from" not in raw or "to" not in raw:
+                raise SemanticModelError(f"{where}: relationship {i + 1} needs `from` and `to`")
+            rel = Relationship(
+                from_=str(raw["from"]),
+                to=str(raw["to"]),
+                description=str(raw.get("description") or ""),
+                priority=int(raw.get("priority") or 0),
+            )
+            if "." not in rel.from_ or "." not in rel.to:
+                raise SemanticModelError(f"{where}: relationship {i + 1} must name table.column on both ends")
+            model.relationships.append(rel)
+        for mname, mraw in (data.get("measures") or {}).items():
+            mraw = dict(mraw or {})
+            if "table" not in mraw:
+                raise SemanticModelError(f"{where}: measure {mname} needs a table")
+            model.measures[mname] = _build(Measure, mraw, f"{where}: measure {mname}")
+        return model
+
+
+def _build(cls: Any, raw: dict[str, Any], where: str) -> Any:
+    known = {f.name for f in fields(cls)}
+    unknown = set(raw) - known
+    if unknown:
+        raise SemanticModelError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    for key in ("synonyms", "entity", "order_by"):
+        if key in raw and isinstance(raw[key], str):
+            raw[key] = [raw[key]]
+        if key in raw and raw[key] is None:
+            raw[key] = []
+    try:
+        return cls(**raw)
+    except TypeError as exc:
+        raise SemanticModelError(f"{where}: {exc}") from exc
+
+
+def _compact(obj: Any, default: Any) -> dict[str, Any]:
+    """Only the fields that differ from the default, so the YAML stays short and readable."""
+    return {
+        f.name: getattr(obj, f.name)
+        for f in fields(obj)
+        if getattr(obj, f.name) != getattr(default, f.name) or f.name == "table"
+    }
+
+
+def _table_dict(t: TableModel) -> dict[str, Any]:
+    out = {k: v for k, v in _compact(t, TableModel()).items() if k != "columns"}
+    out["columns"] = {name: _compact(c, ColumnModel()) or {} for name, c in t.columns.items()}
+    return out
+
+
+# -- generation from the catalog ----------------------------------------------------------------------------
+
+_NAME_COLUMNS = ("name", "full_name", "title", "label", "product_name", "customer_name")
+_PERSON_HINTS = ("first_name", "last_name", "surname", "given_name", "date_of_birth", "birth_date", "email")
+
+
+def words(name: str) -> str:
+    return name.replace("_", " ").strip()
+
+
+def generate(catalog: Catalog) -> SemanticModel:
+    """A first semantic model from the catalog alone: names as words, roles from types and names."""
+    model = SemanticModel()
+    for table in catalog.tables.values():
+        model.tables[table.name] = _generate_table(table)
+    seen: set[tuple[str, str]] = set()
+    for table in catalog.tables.values():
+        for fk in table.foreign_keys:
+            key = (f"{table.name}.{fk.column}", f"{fk.ref_table}.{fk.ref_column}")
+            if key not in seen:
+                seen.add(key)
+                model.relationships.append(Relationship(from_=key[0], to=key[1]))
+    return model
+
+
+def _generate_table(table: Table) -> TableModel:
+    plural = words(table.name)
+    single = " ".join(singular(w) for w in plural.split())
+    fk_cols = {fk.column for fk in table.foreign_keys}
+    tm = TableModel(synonyms=sorted({plural, single}))
+    names = {c.name.lower(): c for c in table.columns}
+    for candidate in _NAME_COLUMNS:
+        if candidate in names and names[candidate].is_text:
+            tm.entity = [names[candidate].name]
+            break
+    if not tm.entity:
+        # The first text column whose values are (nearly) unique names the row.
+        for col in table.columns:
+            if (
+                col.is_text
+                and col.distinct is not None
+                and col.name not in fk_cols
+                and col.distinct_count
+                and col.distinct_count >= 0.9 * max(table.rows, 1)
+                and not col.name.lower().endswith("id")
+                and _wordy(col.distinct)
+            ):
+                tm.entity = [col.name]
+                break
+    tm.person = any(h in names for h in _PERSON_HINTS) and bool(tm.entity)
+    for col in table.columns:
+        tm.columns[col.name] = ColumnModel(
+            synonyms=[words(col.name)] if "_" in col.name else [],
+            role=_role(col, table, fk_cols, tm.entity),
+        )
+    return tm
+
+
+def _wordy(values: list[str]) -> bool:
+    """Values that read as names (mostly letters), not times, codes or numbers."""
+    sample = values[:200]
+    wordy = sum(1 for v in sample if sum(ch.isalpha() for ch in v) > len(v) / 2)
+    return bool(sample) and wordy >= 0.8 * len(sample)
+
+
+def _role(col: Column, table: Table, fk_cols: set[str], entity: list[str]) -> str:
+    low = col.name.lower()
+    if col.name in entity:
+        return "name"
+    if col.name in fk_cols or low == "id" or low.endswith("_id") or col.name in table.primary_key:
+        return "identifier"
+    if col.is_bool:
+        return "flag"
+    if col.is_temporal or low in ("year", "season", "month", "date") or low.endswith(("_year", "_date")):
+        return "time"
+    if low in ("position", "rank", "position_number", "ranking") or low.endswith(("_position", "_rank")):
+        return "rank"
+    if col.is_numeric:
+        return "measure"
+    return "dimension"
+
+
+def merge(generated: SemanticModel, existing: SemanticModel) -> SemanticModel:
+    """The generated model with everything written by hand in `existing` kept.
+
+    Tables and columns that no longer exist in the database are dropped; new ones come from `generated`;
+    relationships and measures written by hand are kept as they are, generated relationships are added.
+    """
+    out = SemanticModel(
+        description=existing.description or generated.description,
+        examples=existing.examples or generated.examples,
+        noise=existing.noise or generated.noise,
+    )
+    for name, gen in generated.tables.items():
+        old = existing.tables.get(name)
+        if old is None:
+            out.tables[name] = gen
+            continue
+        table = _merge_fields(gen, old, TableModel())
+        table.columns = {}
+        for cname, gcol in gen.columns.items():
+            ocol = old.columns.get(cname)
+            table.columns[cname] = gcol if ocol is None else _merge_fields(gcol, ocol, ColumnModel())
+        out.tables[name] = table
+    known = set(out.tables)
+    rels: list[Relationship] = [r for r in existing.relationships if {r.from_table, r.to_table} <= known]
+    have = {(r.from_, r.to) for r in rels}
+    rels += [r for r in generated.relationships if (r.from_, r.to) not in have]
+    out.relationships = rels
+    out.measures = {k: m for k, m in existing.measures.items() if m.table in known}
+    return out
+
+
+def _merge_fields(gen: Any, old: Any, default: Any) -> Any:
+    values = {}
+    for f in fields(gen):
+        if f.name == "columns":
+            continue
+        o = getattr(old, f.name)
+        values[f.name] = o if o != getattr(default, f.name) else getattr(gen, f.name)
+    return type(gen)(**values)
+
+
+# -- files -------------------------------------------------------------------------------------------------
+
+
+def load_semantic_model(path: str | Path) -> SemanticModel:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SemanticModelError(f"{path}: not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise SemanticModelError(f"cannot read the semantic model {path}: {exc.strerror}") from exc
+    return SemanticModel.from_dict(data, where=str(path))
+
+
+def semantic_path(settings: Settings) -> Path:
+    """`settings.database.semantic_model`, or `<db stem>.semantic.yaml` next to the database file."""
+    if settings.database.semantic_model:
+        return Path(settings.database.semantic_model)
+    db = parse_url(settings.database.url)
+    if db.is_file and db.path != ":memory:":
+        p = Path(db.path)
+        return p.with_name(f"{p.stem}.semantic.yaml")
+    return Path("data") / f"{db.database or 'database'}.semantic.yaml"
+
+
+def shipped_model_for(catalog: Catalog) -> SemanticModel | None:
+    """A hand-written model shipped with datavox (the F1 demo) whose tables this database has."""
+    best: tuple[float, SemanticModel | None] = (0.0, None)
+    for path in sorted(MODELS_DIR.glob("*.semantic.yaml")):
+        model = load_semantic_model(path)
+        if not model.tables:
+            continue
+        share = sum(1 for t in model.tables if t in catalog.tables) / len(model.tables)
+        if share > best[0]:
+            best = (share, model)
+    return best[1] if best[0] >= 0.8 else None
+
+
+def build_model(catalog: Catalog, existing: SemanticModel | None = None) -> SemanticModel:
+    """Generated from the catalog, merged with `existing` or else with a matching shipped model."""
+    generated = generate(catalog)
+    base = existing if existing is not None else shipped_model_for(catalog)
+    return merge(generated, base) if base is not None else generated
+
+
+def model_for(settings: Settings, catalog: Catalog) -> SemanticModel:
+    """The model the brain uses: the file next to the database if there is one, completed from the catalog."""
+    path = semantic_path(settings)
+    existing = load_semantic_model(path) if path.is_file() else None
+    return build_model(catalog, existing)
+
+
+def refresh(settings: Settings) -> Path:
+    """Regenerate the semantic model file from the database, keeping what was written by hand."""
+    from datavox.data.schema import introspect
+
+    catalog = introspect(parse_url(settings.database.url), refresh=True)
+    path = semantic_path(settings)
+    model = model_for(settings, catalog)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        "# datavox semantic model: edit descriptions, synonyms, measures; regenerating keeps your edits.\n"
+    )
+    path.write_text(header + model.to_yaml(), encoding="utf-8")
+    return path
