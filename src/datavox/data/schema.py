@@ -366,15 +366,15 @@ def infer_foreign_keys(tables: dict[str, Table], *, keep_declared: bool = False)
     for table in tables.values():
         have = {fk.column for fk in table.foreign_keys}
         for col in table.columns:
-            if col.name in have:
-                continue
+            if col.name in have or table.primary_key == [col.name]:
+                continue  # a table's own key (results.resultId) refers to nothing
             snake = identifier(col.name)
             if not snake.endswith("_id") or snake == "id":
                 continue
             parts = _tokens(snake[: -len("_id")])
             for k in range(len(parts)):
                 target = by_tokens.get(parts[k:])
-                if target is None or (target is table and k == 0 and table.primary_key == [col.name]):
+                if target is None:
                     continue
                 ref_col = _ref_column(target, col.name)
                 if ref_col is None or (target is table and ref_col == col.name):
