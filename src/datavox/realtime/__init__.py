@@ -1,0 +1,1 @@
+"""The OpenAI Realtime GA protocol, shared by the local engine and the cloud relay."""

@@ -1,0 +1,282 @@
+"""The local realtime engine: sessions, client secrets, limits and the thread pools behind them.
+
+One engine per process. It owns the shared speech models, two thread pools (speech work and brain calls)
+and the registry of live sessions; transports (`ws.py`, `rtc.py`) ask it for sessions.
+
+Thread budget: speech work (STT, TTS) runs in one pool of `cpu_count // threads_per_model` workers, each
+model pinned to `settings.voice.*_threads`, so the cores are never over-subscribed however many sessions
+talk at once; partial transcripts (UI only) are skipped while that pool is full, so they never delay a
+turn. The brain (mostly database waits) has its own small pool, so a slow query does not hold up another
+session's speech. The event loop itself only moves audio and runs the VAD (~0.1 ms per 32 ms window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from datavox.config import Settings
+from datavox.realtime import protocol as p
+from datavox.voice.models import SpeechModels, get_models
+from datavox.voice.session import AskFn, Player, PublishFn, SendFn, Session, SessionOptions
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class EngineError(Exception):
+    """A refused request: `status` for HTTP, `code` for the error event."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class SessionLimitError(EngineError):
+    """The engine holds as many sessions as `realtime.max_sessions` allows."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a client secret allows: the session config and the app conversation it belongs to."""
+
+    expires_at: float
+    session: dict[str, Any]
+    conversation_id: str | None
+
+
+class MonotonicClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+
+class LocalRealtimeEngine:
+    def __init__(
+        self,
+        settings: Settings,
+        ask: AskFn,
+        publish: PublishFn | None = None,
+        *,
+        cancel: Callable[[], None] | None = None,
+        models: SpeechModels | None = None,
+        loopback: bool | None = None,
+        options: SessionOptions | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ask = ask
+        self.publish = publish
+        self.cancel = cancel
+        self._models = models
+        # WebRTC on loopback only (tests, a laptop): aioice patch + candidate stripping (offline-stack §6).
+        self.loopback = settings.server.host in ("127.0.0.1", "localhost") if loopback is None else loopback
+        self.options = options or SessionOptions(
+            half_duplex=settings.realtime.half_duplex, early_end=settings.voice.early_end
+        )
+        self.clock = MonotonicClock()
+        cores = os.cpu_count() or 2
+        per_job = max(settings.voice.stt_threads, settings.voice.tts_threads, 1)
+        self.speech_workers = max(1, cores // per_job)
+        self._speech_pool = ThreadPoolExecutor(self.speech_workers, thread_name_prefix="dv-speech")
+        self._brain_pool = ThreadPoolExecutor(4, thread_name_prefix="dv-brain")
+        self._speech_busy = 0
+        self._secrets: dict[str, Grant] = {}
+        self.sessions: dict[str, Session] = {}
+        self.calls: dict[str, Any] = {}  # rtc_… -> RtcCall
+        self._watchdog: asyncio.Task[None] | None = None
+
+    # --- models and threads -----------------------------------------------------------------------------
+
+    @property
+    def models(self) -> SpeechModels:
+        if self._models is None:
+            self._models = get_models(self.settings)
+        return self._models
+
+    def warm_up(self) -> SpeechModels:
+        """Load the models now (server start) instead of on the first call; raises ModelLoadError."""
+        return self.models
+
+    async def run(self, kind: str, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        if kind == "brain":
+            return await loop.run_in_executor(self._brain_pool, fn, *args)
+        if kind == "stt_partial" and self._speech_busy >= self.speech_workers:
+            return cast(T, "")  # partials are for the UI only: never queue them behind real work
+        self._speech_busy += 1
+        try:
+            return await loop.run_in_executor(self._speech_pool, fn, *args)
+        finally:
+            self._speech_busy -= 1
+
+    # --- client secrets -----------------------------------------------------------------------------------
+
+    def default_session(self) -> dict[str, Any]:
+        v = self.settings.voice
+        return p.default_session(
+            model=self.settings.realtime.model,
+            voice=self.settings.realtime.voice,
+            turn_detection=p.default_turn_detection(v.vad_threshold, v.prefix_padding_ms, v.silence_ms),
+        )
+
+    def mint_secret(
+        self,
+        body: Any = None,
+        *,
+        conversation_id: str | None = None,
+        voice: str | None = None,
+        ttl_s: int | None = None,
+    ) -> dict[str, Any]:
+        """`POST /v1/realtime/client_secrets`: an `ek_…` that opens realtime sessions until it expires.
+
+        The server's `/api/realtime/session` calls this with keywords: `conversation_id` binds the secret's
+        sessions to the page's app event stream.
+        """
+        body = body if isinstance(body, dict) else {}
+        if len(self.sessions) >= self.settings.realtime.max_sessions:
+            raise SessionLimitError(
+                429,
+                "session_limit_reached",
+                f"The local engine is at its limit of {self.settings.realtime.max_sessions} concurrent "
+                "sessions; try again when one ends.",
+            )
+        ttl = ttl_s or self.settings.realtime.secret_ttl_s
+        expires = body.get("expires_after")
+        if isinstance(expires, dict):
+            seconds = expires.get("seconds", ttl)
+            if not isinstance(seconds, int) or not 10 <= seconds <= 7200:
+                raise EngineError(400, "invalid_value", "expires_after.seconds must be an integer 10–7200")
+            if expires.get("anchor", "created_at") != "created_at":
+                raise EngineError(400, "invalid_value", "expires_after.anchor must be created_at")
+            ttl = seconds
+        update = body.get("session")
+        if voice:
+            update = {**(update or {}), "type": "realtime"}
+            update.setdefault("audio", {}).setdefault("output", {})["voice"] = voice
+        session = self.session_config(update)
+        secret = p.client_secret(session, ttl)
+        now = time.time()
+        self._secrets = {k: v for k, v in self._secrets.items() if v.expires_at > now}  # forget expired ones
+        self._secrets[secret["value"]] = Grant(
+            float(secret["expires_at"]), secret["session"], conversation_id
+        )
+        return secret
+
+    def session_config(self, update: Any) -> dict[str, Any]:
+        base = self.default_session()
+        if update is None:
+            return base
+        try:
+            config = p.merge_session(base, update)
+        except p.ProtocolError as exc:
+            raise EngineError(400, exc.code, exc.message) from exc
+        config["id"] = base["id"]
+        return config
+
+    def authorize(self, token: str | None) -> Grant:
+        """What a bearer token may open: a live `ek_…`, or the server's own API token."""
+        if not token:
+            raise EngineError(
+                401, "missing_api_key", "Authorization: Bearer ek_… (a client secret) is required."
+            )
+        if token.startswith("ek_"):
+            grant = self._secrets.get(token)
+            if grant is None:
+                raise EngineError(401, "invalid_api_key", "Unknown client secret.")
+            if grant.expires_at <= time.time():
+                raise EngineError(401, "expired_api_key", "The client secret has expired; mint a new one.")
+            return Grant(grant.expires_at, {**grant.session, "id": p.new_id("sess")}, grant.conversation_id)
+        api_token = self.settings.secrets.api_token
+        if api_token and token == api_token:
+            return Grant(0.0, self.default_session(), None)
+        raise EngineError(401, "invalid_api_key", "Realtime sessions need a client secret (ek_…).")
+
+    # --- sessions -----------------------------------------------------------------------------------------
+
+    def open_session(
+        self,
+        config: dict[str, Any],
+        send: SendFn,
+        *,
+        player: Player | None = None,
+        conversation_id: str | None = None,
+    ) -> Session:
+        if len(self.sessions) >= self.settings.realtime.max_sessions:
+            raise SessionLimitError(
+                429,
+                "session_limit_reached",
+                f"The local engine is at its limit of {self.settings.realtime.max_sessions} concurrent "
+                "sessions; "
+                "try again when one ends.",
+            )
+        config = dict(config)
+        config["expires_at"] = int(time.time() + self.settings.realtime.max_session_s)
+        models = self.models
+        td = config["audio"]["input"].get("turn_detection") or {}
+        session = Session(
+            config=config,
+            vad=models.vad(td.get("threshold", 0.5)),
+            stt=models.stt,
+            tts=models.tts,
+            ask=self.ask,
+            run=self.run,
+            clock=self.clock,
+            send=send,
+            cancel=self.cancel,
+            publish=self.publish,
+            player=player,
+            options=self.options,
+            on_close=self._forget(config["id"]),
+            conversation_id=conversation_id,
+        )
+        self.sessions[session.id] = session
+        self._ensure_watchdog()
+        return session
+
+    def _forget(self, session_id: str) -> Callable[[str], None]:
+        def forget(_reason: str) -> None:
+            self.sessions.pop(session_id, None)
+
+        return forget
+
+    def _ensure_watchdog(self) -> None:
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        rt = self.settings.realtime
+        while self.sessions:
+            await asyncio.sleep(1.0)
+            now = self.clock.now()
+            for session in list(self.sessions.values()):
+                hit = session.limit_exceeded(now, rt.max_session_s, rt.idle_timeout_s)
+                if hit is not None:
+                    session.fail(*hit)
+
+    async def create_call(self, offer_sdp: str, grant: Grant) -> tuple[str, str]:
+        """WebRTC: answer an SDP offer; returns (rtc_… call id, answer SDP)."""
+        from datavox.voice.rtc import RtcCall  # aiortc is imported only when WebRTC is used
+
+        if len(self.sessions) >= self.settings.realtime.max_sessions:
+            self.open_session(grant.session, lambda e: None)  # raises the limit error
+        call = RtcCall(self, grant)
+        answer = await call.answer(offer_sdp)
+        self.calls[call.id] = call
+        return call.id, answer
+
+    async def close(self) -> None:
+        for session in list(self.sessions.values()):
+            session.close("server_shutdown")
+        for call in list(self.calls.values()):
+            with contextlib.suppress(Exception):
+                await call.close()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        self._speech_pool.shutdown(wait=False, cancel_futures=True)
+        self._brain_pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,225 @@
+"""WebRTC through aiortc: the answer SDP, the data channel (plain JSON, one event per message, any
+label), incoming Opus decoded to 16 kHz mono for the session, and an outgoing track that plays the answer
+in real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import json
+import logging
+import re
+import time
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from datavox.realtime import protocol as p
+from datavox.voice.audio import Pcm, resample
+from datavox.voice.engine import EngineError, Grant, LocalRealtimeEngine
+from datavox.voice.session import Session
+
+log = logging.getLogger(__name__)
+OUT_RATE = 48_000
+FRAME = OUT_RATE // 50  # 20 ms
+_loopback_patched = False
+
+
+def patch_loopback() -> None:
+    """aioice skips 127.0.0.1 when it gathers host candidates; on a loopback-only setup that means no ICE."""
+    global _loopback_patched
+    if not _loopback_patched:
+        import aioice.ice
+
+        aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
+        _loopback_patched = True
+
+
+_CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ (\S+) ", re.IGNORECASE)
+
+
+def keep_loopback_candidates(sdp: str) -> str:
+    """Drop ICE candidates that are not on 127.0.0.1, so a loopback call never wanders onto eth0."""
+    lines = []
+    for line in sdp.splitlines():
+        m = _CANDIDATE.match(line)
+        if m and m.group(1) != "127.0.0.1":
+            continue
+        lines.append(line)
+    return "\r\n".join(lines) + "\r\n"
+
+
+def check_offer(sdp: str) -> None:
+    if not sdp.lstrip().startswith("v=0") or "\nm=" not in sdp.replace("\r\n", "\n"):
+        raise EngineError(
+            400, "invalid_sdp", "The body is not an SDP offer (it must start with v=0 and have m= lines)."
+        )
+
+
+class SpeechTrack(MediaStreamTrack):
+    """The model's voice: 20 ms frames at 48 kHz, paced in real time, silence when there is nothing to say."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf: Pcm = np.zeros(0, np.int16)
+        self._played = 0
+        self._pts = 0
+        self._start: float | None = None
+        self.on_drained: Any = None
+
+    # Player protocol (session.py)
+    def play(self, pcm: Pcm, rate: int) -> None:
+        self._buf = np.concatenate([self._buf, resample(pcm, rate, OUT_RATE)])
+
+    def clear(self) -> None:
+        self._buf = np.zeros(0, np.int16)
+        self._played = 0
+
+    def played_ms(self) -> float:
+        return self._played * 1000 / OUT_RATE
+
+    def queued_ms(self) -> float:
+        return self._buf.size * 1000 / OUT_RATE
+
+    async def recv(self) -> av.AudioFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        wait = self._start + self._pts / OUT_RATE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        chunk = self._buf[:FRAME]
+        had = chunk.size > 0
+        self._buf = self._buf[FRAME:]
+        self._played += chunk.size
+        if chunk.size < FRAME:
+            chunk = np.concatenate([chunk, np.zeros(FRAME - chunk.size, np.int16)])
+        if had and self._buf.size == 0 and self.on_drained is not None:
+            asyncio.get_running_loop().call_soon(self.on_drained)
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = OUT_RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, OUT_RATE)
+        self._pts += FRAME
+        return frame
+
+
+class RtcCall:
+    """One WebRTC call (`rtc_…`) bound to one session."""
+
+    def __init__(self, engine: LocalRealtimeEngine, grant: Grant) -> None:
+        self.engine = engine
+        self.grant = grant
+        self.id = p.new_id("rtc")
+        self.pc: RTCPeerConnection | None = None
+        self.session: Session | None = None
+        self.channel: Any = None
+        self.observers: list[Any] = []  # sideband WebSockets (?call_id=)
+        self._pending: list[p.Event] = []
+        self._inbox: asyncio.Queue[Any] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.track = SpeechTrack()
+
+    def _send(self, event: p.Event) -> None:
+        for observer in list(self.observers):
+            observer(event)
+        if self.channel is not None and self.channel.readyState == "open":
+            self.channel.send(json.dumps(event))
+        else:
+            self._pending.append(event)
+
+    async def answer(self, offer_sdp: str) -> str:
+        check_offer(offer_sdp)
+        if self.engine.loopback:
+            patch_loopback()
+            offer_sdp = keep_loopback_candidates(offer_sdp)
+        session = self.engine.open_session(
+            self.grant.session, self._send, player=self.track, conversation_id=self.grant.conversation_id
+        )
+        self.session = session
+        self.track.on_drained = session.on_drained
+        session.on_close = _then(session.on_close, lambda _r: asyncio.ensure_future(self.close()))
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = pc
+
+        @pc.on("datachannel")
+        def on_datachannel(channel: Any) -> None:
+            self.channel = channel
+
+            channel.on("message", self._inbox.put_nowait)
+
+            session.start()  # the first server event, once the client can hear it
+            pending, self._pending = self._pending, []
+            for event in pending:
+                if event.get("type") != "session.created":
+                    channel.send(json.dumps(event))
+
+        @pc.on("track")
+        def on_track(track: Any) -> None:
+            if track.kind == "audio":
+                self._tasks.append(asyncio.ensure_future(self._pump(track, session)))
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await self.close()
+
+        self._tasks.append(asyncio.ensure_future(self._dispatch(session)))
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            pc.addTrack(self.track)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as exc:
+            await self.close()
+            raise EngineError(400, "invalid_sdp", f"Could not accept the SDP offer: {exc}") from exc
+        sdp: str = pc.localDescription.sdp
+        return keep_loopback_candidates(sdp) if self.engine.loopback else sdp
+
+    async def _dispatch(self, session: Session) -> None:
+        # One event at a time, in order: a session.update must land before the response.create behind it.
+        while True:
+            message = await self._inbox.get()
+            if isinstance(message, bytes):
+                message = message.decode("utf-8", "replace")
+            try:
+                event = json.loads(message)
+            except ValueError:
+                self._send(p.error_event("invalid_json", "The message is not valid JSON."))
+                continue
+            await session.handle(event)
+
+    async def _pump(self, track: Any, session: Session) -> None:
+        """Mic audio: 48 kHz stereo Opus frames → 16 kHz mono int16 → the session."""
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=16_000)
+        while True:
+            try:
+                frame = await track.recv()
+            except Exception:  # MediaStreamError: the call ended
+                return
+            for out in resampler.resample(frame):
+                session.feed(out.to_ndarray().reshape(-1).astype(np.int16))
+
+    async def close(self) -> None:
+        self.engine.calls.pop(self.id, None)
+        for task in self._tasks:
+            task.cancel()
+        if self.session is not None:
+            self.session.close("call_ended")
+        if self.pc is not None:
+            pc, self.pc = self.pc, None
+            with contextlib.suppress(Exception):
+                await pc.close()
+
+
+def _then(first: Any, second: Any) -> Any:
+    def both(reason: str) -> None:
+        if first is not None:
+            first(reason)
+        second(reason)
+
+    return both

