@@ -1,0 +1,1 @@
+"""The brain: spoken questions to checked SQL to short spoken answers."""

@@ -1,0 +1,482 @@
+"""The LLM engine: one model call per turn for intent, follow-up rewrite, SQL and the answer's wording.
+
+The seed system makes three calls per turn (classify, rewrite, SQL). Here one structured output carries all
+of it (`prompts.TURN_SCHEMA`): `{intent, standalone_question, sql, answer_template, empty_answer, chart}`.
+The prompt holds the dialect, only the linked part of the semantic model (`schema_link`), the database
+values the question names (`linking.ValueIndex`), the closest verified examples (`examples`) and the
+conversation. The executor checks (guard) and runs the SQL; on a guard or database error the error goes back
+to the model, up to three attempts in all. The spoken answer is filled in from the rows with the model's
+template, so a turn stays one round trip; a second, small call phrases the answer only when the template
+does not fit the rows.
+
+`llm.LlmUnavailable` is not caught here: the brain falls back to the offline engine and says why.
+Per-turn cost (model calls, HTTP round trips, prompt size) is in `Answer.context["llm"]`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import sqlglot
+from sqlglot import exp
+
+from datavox import prompts
+from datavox.brain.examples import ExampleSet, examples_for, render_examples
+from datavox.brain.schema_link import LinkedSchema, SchemaLinker, render_schema
+from datavox.config import Settings
+from datavox.data.execute import QueryCancelled, QueryError
+from datavox.data.guard import GuardError
+from datavox.data.schema import Catalog
+from datavox.data.semantic import SemanticModel
+from datavox.llm import Completion, LlmBadOutput, LlmClient, LlmUnavailable
+from datavox.types import Answer, Cell, ChartKind, HistoryTurn, Intent, QueryResult
+
+log = logging.getLogger(__name__)
+
+ENGINE_NAME = "llm"
+MAX_ATTEMPTS = 3  # as the seed: the first try and two corrections
+HISTORY_TURNS = 6  # earlier turns shown to the model
+MAX_VALUE_MATCHES = 8
+
+
+class _Match(Protocol):
+    table: str
+    column: str
+    value: str
+    score: float
+    text: str
+
+
+class _Index(Protocol):
+    def match(self, text: str) -> Sequence[_Match]: ...
+
+
+class _Executor(Protocol):
+    @property
+    def dialect(self) -> str: ...
+
+    def run(self, sql: str, *, source: str = "api") -> QueryResult: ...
+
+
+class LlmEngine:
+    """Questions to checked SQL and short spoken answers with a language model. See the module doc."""
+
+    name = ENGINE_NAME
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        semantic: SemanticModel,
+        executor: _Executor,
+        index: _Index | None,
+        *,
+        client: LlmClient | None = None,
+        examples: ExampleSet | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.semantic = semantic
+        self.executor = executor
+        self.index = index
+        self.client = client or LlmClient(settings)
+        self.examples = examples if examples is not None else examples_for(settings, catalog)
+        self.linker = SchemaLinker(catalog, semantic)
+        self.max_attempts = max_attempts
+        self.dialect = executor.dialect
+        self.system_prompt = prompts.system_prompt(self.dialect)
+
+    # -- the turn --------------------------------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        cost = _Cost()
+
+        t = time.perf_counter()
+        matches = self._matches(question)
+        previous = [turn.text for turn in history if turn.role == "user"]
+        linked = self.linker.link(
+            question, value_tables=[(m.table, m.column) for m in matches], history=previous
+        )
+        user_message = prompts.turn_user_message(
+            question=question,
+            dialect=self.dialect,
+            schema=render_schema(linked, self.catalog, self.semantic),
+            values=self._render_values(matches),
+            examples=render_examples(self.examples.select(question)),
+            history=render_history(history),
+        )
+        timings["link"] = _ms(t)
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": self.system_prompt},
+            {"role": "user", "content": user_message},
+        ]
+        cost.prompt_chars = len(self.system_prompt) + len(user_message)
+
+        sql: str | None = None
+        error = "the model gave no usable answer"
+        turn: dict[str, Any] = {}
+        for attempt in range(1, self.max_attempts + 1):
+            cost.attempts = attempt
+            t = time.perf_counter()
+            try:
+                completion = self._call(messages, cost)
+            except LlmBadOutput as bad:
+                timings["llm"] = timings.get("llm", 0.0) + _ms(t)
+                error = "the reply was not the JSON object asked for"
+                messages += [
+                    {"role": "assistant", "content": bad.content[:2000]},
+                    {"role": "user", "content": "Reply with the JSON object only, with all six fields."},
+                ]
+                continue
+            timings["llm"] = timings.get("llm", 0.0) + _ms(t)
+            turn = completion.data or {}
+            intent = _intent(turn.get("intent"))
+            if intent is Intent.CONVERSATIONAL:
+                return self._small_talk(question, turn, timings, cost, started, linked)
+            sql = _text(turn.get("sql"))
+            if not sql:
+                error = "a STATISTICAL turn needs an sql statement"
+                messages += [
+                    {"role": "assistant", "content": completion.content},
+                    {"role": "user", "content": prompts.retry_message(error, self.dialect)},
+                ]
+                continue
+            t = time.perf_counter()
+            try:
+                result = self.executor.run(sql, source=ENGINE_NAME)
+            except QueryCancelled:
+                raise
+            except GuardError as exc:
+                error = f"the guard refused it: {exc.reason}"
+            except QueryError as exc:
+                error = f"the database said: {exc}"
+            else:
+                timings["sql"] = timings.get("sql", 0.0) + _ms(t)
+                return self._answer(question, turn, result, timings, cost, started, linked)
+            timings["sql"] = timings.get("sql", 0.0) + _ms(t)
+            log.info("LLM SQL attempt %d failed: %s", attempt, error)
+            messages += [
+                {"role": "assistant", "content": completion.content},
+                {"role": "user", "content": prompts.retry_message(error, self.dialect)},
+            ]
+        timings["total"] = _ms(started)
+        return Answer(
+            question=question,
+            intent=Intent.STATISTICAL,
+            answer="Sorry, I couldn't work out a query for that. Could you ask it another way?",
+            engine=ENGINE_NAME,
+            sql=sql,
+            timings_ms=timings,
+            error=f"no working SQL after {cost.attempts} attempts: {error}",
+            resolved_question=_resolved(question, turn),
+            context=self._context(turn, sql, cost, linked),
+        )
+
+    # -- steps -----------------------------------------------------------------------------------------
+    def _call(self, messages: list[dict[str, Any]], cost: _Cost) -> Completion:
+        try:
+            completion = self.client.chat(
+                messages, schema=prompts.TURN_SCHEMA, schema_name=prompts.TURN_SCHEMA_NAME
+            )
+        except LlmUnavailable as exc:
+            cost.round_trips += exc.round_trips
+            exc.round_trips = cost.round_trips  # the turn's total, for the brain's fallback metadata
+            raise
+        cost.add(completion)
+        return completion
+
+    def _matches(self, question: str) -> list[_Match]:
+        if self.index is None:
+            return []
+        try:
+            found = list(self.index.match(question))
+        except Exception:  # value linking helps; a failure in it must not lose the turn
+            log.exception("value linking failed")
+            return []
+        return found[:MAX_VALUE_MATCHES]
+
+    def _render_values(self, matches: Sequence[_Match]) -> str:
+        lines = []
+        for m in matches:
+            line = f"- {m.text!r} in the question is {m.table}.{m.column} = {m.value!r}"
+            key = self._key_of(m)
+            if key:
+                line += f" ({key})"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def _key_of(self, match: _Match) -> str:
+        """The row's key for a matched name (`drivers.id = 'lewis-hamilton'`): fact tables join on keys."""
+        table = self.catalog.tables.get(match.table)
+        if table is None:
+            return ""
+        keys = (
+            table.primary_key if len(table.primary_key) == 1 else [c for c in table.column_names if c == "id"]
+        )
+        if not keys or keys[0] == match.column:
+            return ""
+        query = (
+            exp.select(exp.column(keys[0]))
+            .from_(exp.to_table(match.table))
+            .where(exp.column(match.column).eq(exp.Literal.string(match.value)))
+            .limit(3)
+        )
+        try:
+            result = self.executor.run(query.sql(dialect=self.dialect), source="linking")
+        except (GuardError, QueryError):
+            return ""
+        values = [row[0] for row in result.rows if row and row[0] is not None]
+        if not values:
+            return ""
+        shown = " or ".join(repr(v) for v in values)
+        return f"{match.table}.{keys[0]} = {shown}"
+
+    def _small_talk(
+        self,
+        question: str,
+        turn: dict[str, Any],
+        timings: dict[str, float],
+        cost: _Cost,
+        started: float,
+        linked: LinkedSchema,
+    ) -> Answer:
+        reply = _PLACEHOLDER.sub("", _text(turn.get("answer_template")) or "").strip()
+        timings["total"] = _ms(started)
+        return Answer(
+            question=question,
+            intent=Intent.CONVERSATIONAL,
+            answer=" ".join(reply.split()) or "Hello! Ask me anything about the data.",
+            engine=ENGINE_NAME,
+            timings_ms=timings,
+            context=self._context(turn, None, cost, linked),
+        )
+
+    def _answer(
+        self,
+        question: str,
+        turn: dict[str, Any],
+        result: QueryResult,
+        timings: dict[str, float],
+        cost: _Cost,
+        started: float,
+        linked: LinkedSchema,
+    ) -> Answer:
+        t = time.perf_counter()
+        resolved = _resolved(question, turn) or question
+        if not _has_data(result.rows):
+            text = _text(turn.get("empty_answer")) or "I couldn't find that in the data."
+        else:
+            text = (
+                render_template(_text(turn.get("answer_template")) or "", result.columns, result.rows) or ""
+            )
+            if not text:
+                text = self._phrase(resolved, result, cost) or plain_answer(result.columns, result.rows)
+        timings["answer"] = _ms(t)
+        timings["total"] = _ms(started)
+        return Answer(
+            question=question,
+            intent=Intent.STATISTICAL,
+            answer=text,
+            engine=ENGINE_NAME,
+            sql=result.sql,
+            columns=result.columns,
+            rows=result.rows,
+            truncated=result.truncated,
+            chart=_chart(turn.get("chart"), result),
+            timings_ms=timings,
+            resolved_question=_resolved(question, turn),
+            context=self._context(turn, result.sql, cost, linked),
+        )
+
+    def _phrase(self, question: str, result: QueryResult, cost: _Cost) -> str:
+        """The second, optional round trip: the model words the answer from the rows."""
+        messages = [
+            {"role": "system", "content": prompts.PHRASE_SYSTEM},
+            {
+                "role": "user",
+                "content": prompts.phrase_user_message(
+                    question, result.columns, result.rows, result.truncated
+                ),
+            },
+        ]
+        try:
+            completion = self.client.chat(messages, max_tokens=120)
+        except LlmUnavailable as exc:
+            cost.round_trips += exc.round_trips
+            return ""
+        cost.add(completion)
+        return " ".join(completion.content.split())
+
+    def _context(
+        self, turn: dict[str, Any], sql: str | None, cost: _Cost, linked: LinkedSchema
+    ) -> dict[str, Any]:
+        return {
+            "sql": sql,
+            "standalone_question": _text(turn.get("standalone_question")),
+            "llm": {
+                "calls": cost.calls,
+                "round_trips": cost.round_trips,
+                "attempts": cost.attempts,
+                "prompt_chars": cost.prompt_chars,
+                "prompt_tokens": cost.prompt_tokens,
+                "completion_tokens": cost.completion_tokens,
+                "linked_tables": linked.table_names,
+                "model": self.client.model,
+                "provider": self.client.provider,
+            },
+        }
+
+
+class _Cost:
+    """What one turn cost: model calls, HTTP round trips (retries included), tokens, prompt size."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.round_trips = 0
+        self.attempts = 0
+        self.prompt_chars = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    def add(self, completion: Completion) -> None:
+        self.calls += 1
+        self.round_trips += completion.round_trips
+        self.prompt_tokens += completion.prompt_tokens
+        self.completion_tokens += completion.completion_tokens
+
+
+# -- helpers -----------------------------------------------------------------------------------------------
+
+
+def render_history(history: Sequence[HistoryTurn], turns: int = HISTORY_TURNS) -> str:
+    """The last turns as plain lines; an assistant turn shows the SQL it ran, so follow-ups can reuse it."""
+    lines: list[str] = []
+    for turn in list(history)[-turns:]:
+        who = "User" if turn.role == "user" else "Assistant"
+        lines.append(f"{who}: {' '.join(turn.text.split())[:400]}")
+        sql = turn.meta.get("sql") if turn.role == "assistant" else None
+        if isinstance(sql, str) and sql:
+            lines.append(f"  (SQL it ran: {' '.join(sql.split())[:600]})")
+    return "\n".join(lines)
+
+
+_PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_ ]*?)\s*(\*)?\s*\}")
+
+
+def render_template(template: str, columns: list[str], rows: list[list[Cell]]) -> str | None:
+    """Fill `{alias}` (first row), `{alias*}` (all values) and `{row_count}`; None when a name is unknown."""
+    if not template.strip() or not rows:
+        return None
+    index = {c.lower(): i for i, c in enumerate(columns)}
+    missing = False
+
+    def fill(m: re.Match[str]) -> str:
+        nonlocal missing
+        name, every = m.group(1).strip().lower(), bool(m.group(2))
+        if name == "row_count":
+            return say_number(len(rows))
+        i = index.get(name, index.get(name.replace(" ", "_")))
+        if i is None:
+            missing = True
+            return ""
+        if every:
+            return join_words([say(row[i]) for row in rows if row[i] is not None])
+        return say(rows[0][i])
+
+    text = _PLACEHOLDER.sub(fill, template)
+    if missing or "{" in text or "}" in text:
+        return None
+    return " ".join(text.split())
+
+
+def plain_answer(columns: list[str], rows: list[list[Cell]]) -> str:
+    """A deterministic answer from the rows alone, when neither template nor model could word it."""
+    if len(rows) == 1 and len(columns) == 1:
+        return f"The answer is {say(rows[0][0])}."
+    if len(rows) == 1:
+        parts = [f"{c.replace('_', ' ')} {say(v)}" for c, v in zip(columns, rows[0], strict=False)]
+        return f"I found {join_words(parts)}."
+    firsts = [say(row[0]) for row in rows[:5]]
+    more = f", among {say_number(len(rows))} results" if len(rows) > 5 else ""
+    return f"I found {join_words(firsts)}{more}."
+
+
+def say(value: Cell) -> str:
+    """A cell as it should be spoken."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return say_number(value)
+    return str(value)
+
+
+def say_number(value: float) -> str:
+    if isinstance(value, float):
+        if value.is_integer():
+            value = int(value)
+        else:
+            return f"{value:,.2f}".rstrip("0").rstrip(".")
+    # Four-digit numbers are usually years: "2019", not "2,019".
+    return f"{value:,}" if abs(value) >= 10000 else str(value)
+
+
+def join_words(items: list[str], limit: int = 8) -> str:
+    """`A, B and C`; long lists say how many more there are."""
+    if len(items) > limit:
+        shown = items[:limit]
+        return ", ".join(shown) + f" and {len(items) - limit} more"
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _has_data(rows: list[list[Cell]]) -> bool:
+    return any(any(cell is not None for cell in row) for row in rows)
+
+
+def _intent(value: Any) -> Intent:
+    return Intent.CONVERSATIONAL if str(value).upper() == "CONVERSATIONAL" else Intent.STATISTICAL
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _resolved(question: str, turn: dict[str, Any]) -> str | None:
+    standalone = _text(turn.get("standalone_question"))
+    if not standalone or _norm(standalone) == _norm(question):
+        return None
+    return standalone
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _chart(value: Any, result: QueryResult) -> ChartKind | None:
+    if value not in ("bar", "line") or len(result.rows) < 2:
+        return None
+    numeric = any(isinstance(v, int | float) and not isinstance(v, bool) for v in result.rows[0])
+    return ("bar" if value == "bar" else "line") if numeric else None
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)
+
+
+def sql_tables(sql: str, dialect: str) -> set[str]:
+    """The tables a statement reads (for tests and diagnostics)."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except sqlglot.errors.ParseError:
+        return set()
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table)} - ctes
