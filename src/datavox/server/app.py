@@ -61,6 +61,8 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=2000)
     history: list[HistoryItem] = Field(default_factory=list, max_length=100)
     conversation_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    # The page names the turn up front, so events about it on the stream match the turn it already shows.
+    turn_id: str | None = Field(default=None, pattern=ID_PATTERN)
 
 
 class SessionRequest(BaseModel):
@@ -279,7 +281,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
     async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
         limit(state.ask_bucket, request, "questions")
         conversation_id = body.conversation_id or new_conversation_id()
-        turn_id = new_turn_id()
+        turn_id = body.turn_id or new_turn_id()
         question = body.question.strip()
         if not question:
             raise problem(422, "empty_question", "Type a question first.")
