@@ -1,0 +1,444 @@
+"""The read-only executor: the only way a statement reaches the user's database at run time.
+
+Two walls: the guard (`guard.check_sql`) refuses anything but one SELECT on allowed tables, and the
+connections themselves cannot write:
+
+- DuckDB: opened `read_only`, external access disabled (no files, no network, no extensions) and the
+  configuration locked, so a statement cannot switch it back;
+- SQLite: opened `mode=ro` with `PRAGMA query_only`;
+- PostgreSQL: `default_transaction_read_only` for the session and every statement inside a
+  `BEGIN READ ONLY` transaction that is rolled back afterwards; `statement_timeout` on the server;
+- MySQL/MariaDB: `SET SESSION TRANSACTION READ ONLY` and every statement inside
+  `START TRANSACTION READ ONLY`; `max_statement_time` (MariaDB, seconds) or `max_execution_time` (MySQL, ms).
+
+Timeouts cancel the running statement: DuckDB and SQLite `interrupt()`, PostgreSQL the server's
+statement_timeout (and a protocol cancel as a backstop), MariaDB `KILL QUERY` from a second connection.
+`cancel()` does the same for whatever runs now (voice barge-in).
+
+Connections are pooled: each `run` borrows one, so the executor can be shared between threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from datavox.data import guard as guard_module
+from datavox.data.audit import AuditLog
+from datavox.data.connect import DatabaseUrl, connect, parse_url
+from datavox.types import Cell, QueryResult
+
+
+class QueryError(RuntimeError):
+    """The database refused or failed the statement; the message is the database's reason."""
+
+
+class QueryTimeout(QueryError):
+    """The statement ran past the timeout and was cancelled."""
+
+
+class QueryCancelled(QueryError):
+    """The statement was cancelled by `Executor.cancel()`."""
+
+
+# ---------------------------------------------------------------------------------------------- cells
+
+
+def json_cell(value: Any) -> Cell:
+    """One database value as a JSON-safe cell."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (datetime, date, dtime)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, (list, tuple, dict)):
+        # Nested values (DuckDB LIST/STRUCT, PostgreSQL arrays) travel as JSON text.
+        return json.dumps(value, default=lambda v: json_cell(v), ensure_ascii=False)
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------- connections
+
+
+@dataclass(eq=False)  # identity semantics: handles live in a set
+class _Handle:
+    """One pooled connection and the way to interrupt it from another thread."""
+
+    conn: Any
+    interrupt: Callable[[], None]
+    close: Callable[[], None]
+    begin: Callable[[], None] = lambda: None
+    end: Callable[[], None] = lambda: None
+    timed_out: bool = False
+    cancelled: bool = False
+    generation: int = 0  # counts borrows, so a late interrupt never hits the next statement
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def user_tables(db: DatabaseUrl, conn: Any) -> list[str]:
+    """The user's tables and views (not system catalogs) on an open connection."""
+    queries = {
+        "duckdb": "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+        "sqlite": "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%'",
+        "postgresql": "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = current_schema()",
+        "mysql": "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+        "mssql": "SELECT table_name FROM information_schema.tables WHERE table_schema = SCHEMA_NAME()",
+    }
+    cur = conn.cursor()
+    try:
+        cur.execute(queries[db.kind])
+        names = sorted(str(row[0]) for row in cur.fetchall())
+    finally:
+        cur.close()
+    if db.kind in ("postgresql", "mysql"):
+        conn.rollback()
+    return names
+
+
+class Executor:
+    """Runs checked SELECTs on read-only connections with a row cap and a timeout; see the module doc."""
+
+    def __init__(
+        self,
+        db: str | DatabaseUrl,
+        *,
+        allowed_tables: Iterable[str] | None = None,
+        row_cap: int = 1000,
+        timeout_s: float = 10.0,
+        audit: AuditLog | None = None,
+        guard: bool = True,
+    ) -> None:
+        self.db = parse_url(db) if isinstance(db, str) else db
+        self.row_cap = row_cap
+        self.timeout_s = timeout_s
+        self.audit = audit
+        self.guard = guard
+        self._allowed = sorted(allowed_tables) if allowed_tables is not None else None
+        self._lock = threading.Lock()
+        self._idle: list[_Handle] = []
+        self._running: set[_Handle] = set()
+        self._closed = False
+        self._duckdb_root: Any = None
+        self._killer: Any = None  # MariaDB: the second connection that sends KILL QUERY
+        self._mysql_is_mariadb = True
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    @property
+    def allowed_tables(self) -> list[str]:
+        """The tables the guard allows: as given, or every user table of the database."""
+        if self._allowed is None:
+            handle = self._borrow()
+            try:
+                self._allowed = user_tables(self.db, handle.conn)
+            finally:
+                self._give_back(handle)
+        return list(self._allowed)
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def run(self, sql: str, *, source: str = "api") -> QueryResult:
+        """Check and run one statement; raises GuardError, QueryTimeout, QueryCancelled or QueryError."""
+        started = time.perf_counter()
+        executed = sql
+        if self.guard:
+            try:
+                executed = guard_module.check_sql(
+                    sql, dialect=self.dialect, allowed_tables=self.allowed_tables, row_cap=self.row_cap + 1
+                )
+            except guard_module.GuardError as exc:
+                self._audit(source, sql, None, "rejected", 0, started, exc.reason)
+                raise
+        try:
+            handle = self._borrow()
+        except Exception as exc:
+            self._audit(source, sql, executed, "error", 0, started, str(exc))
+            raise QueryError(str(exc)) from exc
+        timer = threading.Timer(self.timeout_s, self._on_timeout, args=(handle, handle.generation))
+        timer.daemon = True
+        broken = False
+        try:
+            handle.begin()
+            timer.start()
+            if handle.cancelled:  # cancel() came before the statement started
+                raise QueryCancelled("the query was cancelled")
+            columns, rows, truncated = self._fetch(handle.conn, executed)
+            timer.cancel()
+            handle.end()  # PostgreSQL/MariaDB: roll the read-only transaction back
+        except Exception as exc:
+            timer.cancel()
+            broken = not self._recover(handle)
+            error = self._classify(handle, exc)
+            outcome = {QueryTimeout: "timeout", QueryCancelled: "cancelled"}.get(type(error), "error")
+            self._audit(source, sql, executed, outcome, 0, started, str(error))
+            raise error from exc
+        finally:
+            timer.cancel()
+            self._give_back(handle, broken=broken)
+        duration_ms = (time.perf_counter() - started) * 1000
+        self._audit(source, sql, executed, "ok", len(rows), started, None)
+        return QueryResult(
+            sql=executed, columns=columns, rows=rows, truncated=truncated, duration_ms=duration_ms
+        )
+
+    def _fetch(self, conn: Any, sql: str) -> tuple[list[str], list[list[Cell]], bool]:
+        # A DuckDB handle is already a cursor; `interrupt()` reaches only statements run on it directly.
+        own_cursor = self.db.kind != "duckdb"
+        cur = conn.cursor() if own_cursor else conn
+        try:
+            cur.execute(sql)
+            columns = [str(d[0]) for d in (cur.description or ())]
+            raw: Sequence[Sequence[Any]] = cur.fetchmany(self.row_cap + 1) if cur.description else []
+        finally:
+            if own_cursor:
+                cur.close()
+        rows = [[json_cell(v) for v in row] for row in raw[: self.row_cap]]
+        return columns, rows, len(raw) > self.row_cap
+
+    def _classify(self, handle: _Handle, exc: Exception) -> QueryError:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if handle.cancelled:
+            return QueryCancelled("the query was cancelled")
+        lowered = message.lower()
+        if handle.timed_out or "statement timeout" in lowered or "max_statement_time" in lowered:
+            return QueryTimeout(f"the query ran longer than {self.timeout_s:g} s and was cancelled")
+        if "max_execution_time" in lowered:
+            return QueryTimeout(f"the query ran longer than {self.timeout_s:g} s and was cancelled")
+        return QueryError(message)
+
+    def _recover(self, handle: _Handle) -> bool:
+        """End the failed transaction; False when the connection is no longer usable."""
+        try:
+            handle.end()
+            return True
+        except Exception:
+            return False
+
+    def _still_running(self, handle: _Handle, generation: int) -> bool:
+        with self._lock:
+            return handle in self._running and handle.generation == generation
+
+    def _on_timeout(self, handle: _Handle, generation: int) -> None:
+        if not self._still_running(handle, generation):  # finished just now; leave its next statement be
+            return
+        handle.timed_out = True
+        self._interrupt(handle)
+
+    def _interrupt(self, handle: _Handle) -> None:
+        # The statement may have finished in the meantime; there is nothing to cancel then.
+        with contextlib.suppress(Exception):
+            handle.interrupt()
+
+    def cancel(self) -> int:
+        """Cancel every statement running now; returns how many were asked to stop."""
+        with self._lock:
+            running = [(handle, handle.generation) for handle in self._running]
+        for handle, _ in running:
+            handle.cancelled = True
+            self._interrupt(handle)
+        if running:
+            # An interrupt that lands just before the statement starts is lost (DuckDB, SQLite), so keep
+            # interrupting for a moment until each statement has ended.
+            threading.Thread(target=self._keep_interrupting, args=(running,), daemon=True).start()
+        return len(running)
+
+    def _keep_interrupting(self, running: list[tuple[_Handle, int]], period_s: float = 0.05) -> None:
+        deadline = time.monotonic() + max(2.0, self.timeout_s)
+        while running and time.monotonic() < deadline:
+            time.sleep(period_s)
+            running = [(h, g) for h, g in running if self._still_running(h, g)]
+            for handle, _ in running:
+                self._interrupt(handle)
+
+    def close(self) -> None:
+        """Close every connection; running statements are cancelled first."""
+        self.cancel()
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for handle in idle:
+            self._safe_close(handle)
+        if self._killer is not None:
+            self._safe_call(self._killer.close)
+            self._killer = None
+        if self._duckdb_root is not None:
+            self._safe_call(self._duckdb_root.close)
+            self._duckdb_root = None
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- pool -------------------------------------------------------------------------------------
+
+    def _borrow(self) -> _Handle:
+        with self._lock:
+            if self._closed:
+                raise QueryError("the executor is closed")
+            handle = self._idle.pop() if self._idle else None
+        if handle is None:
+            handle = self._open()
+        with self._lock:
+            handle.timed_out = handle.cancelled = False
+            handle.generation += 1
+            self._running.add(handle)
+        return handle
+
+    def _give_back(self, handle: _Handle, *, broken: bool = False) -> None:
+        with self._lock:
+            self._running.discard(handle)
+            keep = not broken and not self._closed
+            if keep:
+                self._idle.append(handle)
+        if not keep:
+            self._safe_close(handle)
+
+    @staticmethod
+    def _safe_call(fn: Callable[[], Any]) -> None:
+        with contextlib.suppress(Exception):
+            fn()
+
+    def _safe_close(self, handle: _Handle) -> None:
+        self._safe_call(handle.close)
+
+    def _open(self) -> _Handle:
+        opener = {
+            "duckdb": self._open_duckdb,
+            "sqlite": self._open_sqlite,
+            "postgresql": self._open_postgres,
+            "mysql": self._open_mysql,
+            "mssql": self._open_mssql,
+        }[self.db.kind]
+        return opener()
+
+    def _open_duckdb(self) -> _Handle:
+        with self._lock:
+            if self._duckdb_root is None:
+                root = connect(self.db, read_only=True)
+                # No files, no network, no extensions; then lock the configuration so that no statement
+                # (even with the guard off) can turn these back on.
+                for setting in (
+                    "SET autoinstall_known_extensions = false",
+                    "SET autoload_known_extensions = false",
+                    "SET enable_external_access = false",
+                    "SET lock_configuration = true",
+                ):
+                    root.execute(setting)
+                self._duckdb_root = root
+            conn = self._duckdb_root.cursor()  # a new connection to the same read-only database
+        return _Handle(conn=conn, interrupt=conn.interrupt, close=conn.close)
+
+    def _open_sqlite(self) -> _Handle:
+        conn = connect(self.db, read_only=True)
+        conn.execute("PRAGMA query_only = 1")
+        return _Handle(conn=conn, interrupt=conn.interrupt, close=conn.close)
+
+    def _open_postgres(self) -> _Handle:
+        conn = connect(self.db)
+        conn.autocommit = True
+        timeout_ms = max(1, int(self.timeout_s * 1000))
+        with conn.cursor() as cur:
+            cur.execute("SET default_transaction_read_only = on")
+            cur.execute(f"SET statement_timeout = {timeout_ms}")
+            cur.execute(f"SET idle_in_transaction_session_timeout = {timeout_ms + 5000}")
+        conn.autocommit = False
+        conn.read_only = True  # psycopg opens every transaction with BEGIN READ ONLY
+
+        def interrupt() -> None:
+            conn.cancel_safe(timeout=1.0) if hasattr(conn, "cancel_safe") else conn.cancel()
+
+        return _Handle(conn=conn, interrupt=interrupt, close=conn.close, end=conn.rollback)
+
+    def _mysql_kill(self, thread_id: int) -> None:
+        with self._lock:
+            if self._killer is None:
+                self._killer = connect(self.db)
+            killer = self._killer
+            with killer.cursor() as cur:
+                cur.execute(f"KILL QUERY {int(thread_id)}")
+
+    def _open_mysql(self) -> _Handle:
+        conn = connect(self.db)
+        conn.autocommit(True)
+        with conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            row = cur.fetchone()
+            self._mysql_is_mariadb = "mariadb" in str(row[0] if row else "").lower()
+            cur.execute("SET SESSION TRANSACTION READ ONLY")
+            if self._mysql_is_mariadb:
+                cur.execute(f"SET SESSION max_statement_time = {max(0.001, self.timeout_s):.3f}")
+            else:
+                cur.execute(f"SET SESSION max_execution_time = {max(1, int(self.timeout_s * 1000))}")
+        thread_id = conn.thread_id()
+
+        def begin() -> None:
+            # Re-assert the session mode too: DDL commits implicitly and then runs in the session's mode, so
+            # a session switched to READ WRITE by an earlier statement (guard off) would let it through.
+            with conn.cursor() as cur:
+                cur.execute("SET SESSION TRANSACTION READ ONLY")
+                cur.execute("START TRANSACTION READ ONLY")
+
+        return _Handle(
+            conn=conn,
+            interrupt=lambda: self._mysql_kill(thread_id),
+            close=conn.close,
+            begin=begin,
+            end=conn.rollback,
+        )
+
+    def _open_mssql(self) -> _Handle:  # pragma: no cover - no SQL Server to test against
+        conn = connect(self.db, read_only=True)
+        conn.timeout = max(1, int(self.timeout_s))
+        return _Handle(conn=conn, interrupt=lambda: conn.cancel(), close=conn.close, end=conn.rollback)
+
+    # -- audit ------------------------------------------------------------------------------------
+
+    def _audit(
+        self,
+        source: str,
+        sql: str,
+        executed: str | None,
+        outcome: str,
+        rows: int,
+        started: float,
+        error: str | None,
+    ) -> None:
+        if self.audit is None:
+            return
+        self.audit.write(
+            source=source,
+            sql=sql,
+            executed_sql=executed if executed != sql else None,
+            rows=rows,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            outcome=outcome,
+            error=error,
+            database=self.db.redacted(),
+        )
