@@ -187,12 +187,12 @@ class SchemaLinker:
             max_tables = min(max_tables, 3)
         chosen = ranked[:max_tables]
         linked: list[LinkedTable] = []
-        for name, reason in [(n, reasons.get(n, "score")) for n in chosen] + self._neighbours(
-            chosen, scores, question
-        ):
-            # Tables pulled in only to join or to name rows show just their keys and names.
-            brief = reason in ("bridge", "reference")
-            columns = self._columns(name, words, mentioned_columns.get(name, set()), brief=brief)
+        neighbours = self._neighbours(chosen, words, question)
+        for rank, (name, reason) in enumerate([(n, reasons.get(n, "score")) for n in chosen] + neighbours):
+            # Tables pulled in only to join or to name rows show just their keys and names; tables below
+            # the best two show fewer columns.
+            detail = "brief" if reason in ("bridge", "reference") else ("full" if rank < 2 else "short")
+            columns = self._columns(name, words, mentioned_columns.get(name, set()), detail=detail)
             linked.append(LinkedTable(name, round(scores.get(name, 0.0), 2), columns, reason))
         names = {t.name for t in linked}
         shown = {t.name: set(t.columns) for t in linked}
@@ -201,8 +201,21 @@ class SchemaLinker:
             for a, ac, b, bc in self.edges
             if a in names and b in names and ac in shown[a] and bc in shown[b]
         ]
-        measures = [m for m, measure in self.semantic.measures.items() if measure.table in names]
+        # Only the measures the question (or the last question) speaks of: each costs a line of prompt.
+        said = set(words) | (set(tokens(history[-1])) if history else set())
+        measures = [
+            m
+            for m, measure in self.semantic.measures.items()
+            if measure.table in names and said & self._measure_words(m)
+        ]
         return LinkedSchema(tables=linked, joins=joins, measures=measures)
+
+    def _measure_words(self, name: str) -> set[str]:
+        measure = self.semantic.measures[name]
+        out = set(tokens(name))
+        for synonym in measure.synonyms:
+            out.update(tokens(synonym))
+        return out
 
     def _score(self, name: str, words: Sequence[str]) -> float:
         """Each question word counts once per table: most in a table name, synonym or measure, less in a
@@ -219,9 +232,7 @@ class SchemaLinker:
                 score += 0.3 * idf
         return score
 
-    def _neighbours(
-        self, chosen: list[str], scores: dict[str, float], question: str
-    ) -> list[tuple[str, str]]:
+    def _neighbours(self, chosen: list[str], words: Sequence[str], question: str) -> list[tuple[str, str]]:
         """Tables that join two chosen tables ("bridge"), then the name tables the best-ranked tables'
         keys point at when the question hints at them ("reference"), at most MAX_NEIGHBOURS."""
         asks_who = re.search(r"\bwho(m|se)?\b", question, re.IGNORECASE) is not None
@@ -244,20 +255,26 @@ class SchemaLinker:
                     )
                     added.append((bridge, "bridge"))
                     taken.add(bridge)
-        # The two best tables' keys: the referenced table is needed to say names instead of ids.
+        # The three best tables' keys: the referenced table is needed to say names instead of ids.
         for a, _, b, _ in self.edges:
             model = self._model(b)
-            wanted = scores.get(b, 0.0) > 0 or (asks_who and model.person)
-            if a in chosen[:2] and b not in taken and model.entity and wanted:
+            # Wanted when the question names the table itself ("which team") or asks "who" of people.
+            wanted = bool(self.terms[b].strong & set(words)) or (asks_who and model.person)
+            if a in chosen[:3] and b not in taken and model.entity and wanted:
                 added.append((b, "reference"))
                 taken.add(b)
         return added[:MAX_NEIGHBOURS]
 
     def _columns(
-        self, name: str, words: Sequence[str], mentioned: set[str], *, brief: bool = False
+        self, name: str, words: Sequence[str], mentioned: set[str], *, detail: str = "full"
     ) -> list[str]:
+        """The columns shown: all of a narrow table; of a wide one keys, names and mentioned ones first."""
         table = self.tables[name]
-        if len(table.columns) <= WIDE_TABLE and not brief:
+        wide, keep_at_most = (
+            (WIDE_TABLE, WIDE_KEEP) if detail == "full" else (WIDE_TABLE // 2, WIDE_KEEP // 2)
+        )
+        brief = detail == "brief"
+        if len(table.columns) <= wide and not brief:
             return table.column_names
         model = self._model(name)
         fk_cols = {e[1] for e in self.edges if e[0] == name}
@@ -276,7 +293,7 @@ class SchemaLinker:
                 or col.name == "id"
             ):
                 return 1
-            if role in ("name", "time") or col.name in fk_cols:
+            if role == "name" or col.name in fk_cols or col.name in ("year", "season", "date"):
                 return 2
             if cm is not None and cm.description:  # described by hand: someone thought it matters
                 return 3
@@ -287,7 +304,7 @@ class SchemaLinker:
         ranked = sorted(table.columns, key=lambda c: (important(c), table.columns.index(c)))
         for col in ranked:
             tier = important(col)
-            if tier <= 1 or (not brief and (tier <= 2 or len(keep) < WIDE_KEEP)):
+            if tier <= 1 or (not brief and (tier <= 2 or len(keep) < keep_at_most)):
                 keep.append(col.name)
         order = {c: i for i, c in enumerate(table.column_names)}
         return sorted(keep, key=order.__getitem__)
