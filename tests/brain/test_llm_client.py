@@ -236,9 +236,12 @@ def test_401_is_not_retried_and_key_is_not_in_the_message(server: FakeOpenAIServ
     assert "sk-test-secret" not in str(info.value)
 
 
-def test_key_never_logged(server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("provider", ["openai", "azure"])
+def test_key_never_logged(server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture, provider: str) -> None:
     server.script(Reply.status(500), Reply.status(500), Reply.status(500))
-    client, _ = make_client(make_settings(provider="openai", base_url=server.url("/v1")))
-    with caplog.at_level("INFO"), pytest.raises(LlmUnavailable):
+    settings = make_settings(provider=provider, base_url=server.url("/v1"), azure_endpoint=server.url())
+    client, _ = make_client(settings)
+    with caplog.at_level("DEBUG"), pytest.raises(LlmUnavailable):  # the SDK's own debug lines included
         client.chat(MESSAGES)
+    assert "Request options" in caplog.text or "HTTP Request" in caplog.text
     assert "sk-test-secret" not in caplog.text
