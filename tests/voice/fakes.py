@@ -57,7 +57,8 @@ class FakeTts:
 
     def synthesize(self, text: str) -> bytes:
         self.calls.append(text)
-        return np.full(2400 * len(text.split()), 300, np.int16).tobytes()
+        t = np.arange(2400 * len(text.split())) / self.sample_rate
+        return (np.sin(2 * np.pi * 300 * t) * 3000).astype(np.int16).tobytes()
 
 
 class FakeBrain:
@@ -138,7 +139,9 @@ class Gates:
 
 
 def speech(ms: int) -> np.ndarray:
-    return np.full(RATE * ms // 1000, 5000, np.int16)
+    """A loud 440 Hz tone (not a constant: Opus would filter DC out of a WebRTC call)."""
+    t = np.arange(RATE * ms // 1000) / RATE
+    return (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
 
 
 def silence(ms: int) -> np.ndarray:
@@ -201,3 +204,16 @@ class Harness:
 
     def clear(self) -> None:
         self.events.clear()
+
+
+class FakeModels:
+    """Stands in for `datavox.voice.models.SpeechModels` inside a real engine."""
+
+    def __init__(self, stt: FakeStt | None = None) -> None:
+        self.stt = stt or FakeStt()
+        self.tts = FakeTts()
+        self.silero = None
+        self.load_ms: dict[str, float] = {}
+
+    def vad(self, threshold: float = 0.5) -> FakeVad:
+        return FakeVad()
