@@ -141,6 +141,8 @@ export function App() {
         if (ev.type === "transcript.partial") dispatch({ type: "user.partial", id, text: ev.text ?? "" });
         else if (ev.type === "transcript.final") dispatch({ type: "user.final", id, text: ev.text ?? "", source: ev.source, t });
         else if (ev.type === "answer" && ev.answer) dispatch({ type: "answer", id, answer: ev.answer, source: ev.source, t });
+        else if (ev.type === "timings" && ev.timings_ms) dispatch({ type: "timings", id, timings: ev.timings_ms });
+        else if (ev.type === "turn.cancelled") dispatch({ type: "turn.cancelled", id });
         else if (ev.type === "error") setProblem(problemFor(ev.code ?? "error", ev.message));
       },
     });

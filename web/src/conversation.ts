@@ -24,6 +24,8 @@ export interface Turn {
   pending: boolean;
   answer: AnswerData | null;
   marks: Marks;
+  /** The engine's own stage timings for a voice turn (`timings` app event). */
+  timings: Record<string, number>;
 }
 
 export interface ConversationState {
@@ -49,7 +51,9 @@ export type Action =
   | { type: "assistant.done"; text?: string }
   | { type: "assistant.interrupted" }
   | { type: "audio.started"; t: number }
-  | { type: "answer"; id?: string; answer: AnswerData; source?: string; t: number };
+  | { type: "answer"; id?: string; answer: AnswerData; source?: string; t: number }
+  | { type: "timings"; id?: string; timings: Record<string, number> }
+  | { type: "turn.cancelled"; id?: string };
 
 export const initialState: ConversationState = { turns: [], voiceTurn: null, aliases: {}, responding: false };
 
@@ -71,6 +75,7 @@ export function emptyTurn(id: string, source: "voice" | "text"): Turn {
     pending: false,
     answer: null,
     marks: {},
+    timings: {},
   };
 }
 
@@ -202,6 +207,18 @@ export function reducer(state: ConversationState, action: Action): ConversationS
         ...t,
         marks: { ...t.marks, firstAudio: t.marks.firstAudio ?? action.t },
       }));
+    }
+
+    case "timings": {
+      const [next, id] = target(state, action.id, "voice");
+      return patch(next, id, (t) => ({ ...t, timings: { ...t.timings, ...action.timings } }));
+    }
+
+    case "turn.cancelled": {
+      const id = resolve(state, action.id);
+      if (!id) return state;
+      const next = patch(state, id, (t) => (t.assistantDone && !t.pending ? t : { ...t, interrupted: true, assistantDone: true, pending: false }));
+      return id === state.voiceTurn ? { ...next, responding: false } : next;
     }
 
     case "answer": {

@@ -149,6 +149,18 @@ class ServerState:
             self.store.save_user(conv, turn, str(event.get("text") or ""), source=source)
         elif event["type"] == "answer" and isinstance(event.get("answer"), dict):
             self.store.save_answer(conv, turn, event["answer"], source=source)
+        elif event["type"] == "timings" and isinstance(event.get("timings_ms"), dict):
+            # The engine's own breakdown of a voice turn (stt, brain, tts, first audio), for /metrics.
+            for stage, ms in event["timings_ms"].items():
+                if isinstance(ms, int | float) and 0 <= ms < 600_000:
+                    name = stage.removesuffix("_ms")
+                    self.metrics.turn_latency.labels(f"voice_{name}").observe(float(ms) / 1000.0)
+
+    def cancel_query(self) -> None:
+        """Barge-in: stop the query the brain is running, if it can."""
+        cancel = getattr(self.brain, "cancel", None)
+        if callable(cancel):
+            cancel()
 
     def voice_ask(self, question: str, history: list[HistoryTurn]) -> Answer:
         return self.answer(question, history, source="voice")
@@ -165,7 +177,9 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
     auth = [Depends(require_token)]
 
     if state.engine is None and settings.realtime.engine == "local":
-        state.engine = voice_bridge.build_local_engine(settings, state.voice_ask, state.publish)
+        state.engine = voice_bridge.build_local_engine(
+            settings, state.voice_ask, state.publish, state.cancel_query
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

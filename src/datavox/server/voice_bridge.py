@@ -6,6 +6,7 @@ server runs without `/v1/realtime/*` and says why in one log line.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import logging
@@ -28,13 +29,15 @@ class EngineError(RuntimeError):
     """The engine could not mint a secret for another reason."""
 
 
-def build_local_engine(settings: Any, ask: AskFn, publish: PublishFn) -> Any | None:
+def build_local_engine(
+    settings: Any, ask: AskFn, publish: PublishFn, cancel: Callable[[], None] | None = None
+) -> Any | None:
     try:
         engine_cls = importlib.import_module("datavox.voice.engine").LocalRealtimeEngine
     except (ImportError, AttributeError) as exc:
         log.warning("local realtime engine not available (%s); the page can still take typed questions", exc)
         return None
-    return engine_cls(settings, ask, publish)
+    return engine_cls(settings, ask, publish, cancel=cancel)
 
 
 def build_router(engine: Any, auth_dependency: Callable[..., Any] | None) -> APIRouter | None:
@@ -47,7 +50,14 @@ def build_router(engine: Any, auth_dependency: Callable[..., Any] | None) -> API
     return router
 
 
-_BUSY_CODES = {"session_limit", "engine_busy", "too_many_sessions", "max_sessions", "busy"}
+_BUSY_CODES = {
+    "session_limit_reached",
+    "session_limit",
+    "engine_busy",
+    "too_many_sessions",
+    "max_sessions",
+    "busy",
+}
 
 
 async def mint_secret(engine: Any, *, conversation_id: str, voice: str, ttl_s: int) -> dict[str, Any]:
@@ -79,12 +89,13 @@ async def mint_secret(engine: Any, *, conversation_id: str, voice: str, ttl_s: i
 
 async def warm_up(engine: Any) -> None:
     """Load speech models before the first call, if the engine offers a way to."""
-    for name in ("load", "warm_up", "start"):
+    for name in ("warm_up", "load", "start"):
         fn = getattr(engine, name, None)
         if fn is not None:
-            result = fn()
-            if inspect.isawaitable(result):
-                await result
+            if inspect.iscoroutinefunction(fn):
+                await fn()
+            else:
+                await asyncio.to_thread(fn)  # loading models takes a second: keep the loop free
             return
 
 

@@ -2,7 +2,9 @@
 import { useId } from "react";
 import type { ChartSpec } from "../chart";
 
-const W = 640;
+// Drawn at about the size it is shown, so the labels stay legible; narrower screens scale it down.
+const W = 400;
+const LINE_W = 520;
 
 function fmt(n: number): string {
   return Number.isInteger(n) ? n.toLocaleString() : n.toLocaleString(undefined, { maximumFractionDigits: 2 });
@@ -14,7 +16,7 @@ function niceMax(max: number): number {
   return Math.ceil(max / step) * step;
 }
 
-function clip(label: string, max = 24): string {
+function clip(label: string, max = 20): string {
   return label.length > max ? `${label.slice(0, max - 1)}…` : label;
 }
 
@@ -33,14 +35,14 @@ export function Chart({ spec, xName, yName }: { spec: ChartSpec; xName: string; 
 
 function Bars({ spec, titleId, title }: { spec: ChartSpec; titleId: string; title: string }) {
   const row = 26;
-  const labelW = 170;
-  const valueW = 70;
+  const labelW = 150;
+  const valueW = 56;
   const h = spec.points.length * row + 8;
   const min = Math.min(0, ...spec.points.map((p) => p.value));
   const max = niceMax(Math.max(...spec.points.map((p) => p.value)));
   const scale = (v: number) => ((v - min) / (max - min || 1)) * (W - labelW - valueW);
   return (
-    <svg viewBox={`0 0 ${W} ${h}`} role="img" aria-labelledby={titleId} data-kind="bar" preserveAspectRatio="xMinYMin meet">
+    <svg viewBox={`0 0 ${W} ${h}`} width={W} height={h} role="img" aria-labelledby={titleId} data-kind="bar">
       <title id={titleId}>{title}</title>
       {spec.points.map((p, i) => (
         <g key={p.label} transform={`translate(0 ${i * row + 4})`}>
@@ -61,6 +63,7 @@ function Bars({ spec, titleId, title }: { spec: ChartSpec; titleId: string; titl
 }
 
 function Line({ spec, titleId, title }: { spec: ChartSpec; titleId: string; title: string }) {
+  const W = LINE_W;
   const h = 260;
   const pad = { l: 56, r: 16, t: 12, b: 32 };
   const values = spec.points.map((p) => p.value);
@@ -73,7 +76,7 @@ function Line({ spec, titleId, title }: { spec: ChartSpec; titleId: string; titl
   const every = Math.max(1, Math.ceil(n / 8));
   const path = spec.points.map((p, i) => `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ");
   return (
-    <svg viewBox={`0 0 ${W} ${h}`} role="img" aria-labelledby={titleId} data-kind="line">
+    <svg viewBox={`0 0 ${W} ${h}`} width={W} height={h} role="img" aria-labelledby={titleId} data-kind="line">
       <title id={titleId}>{title}</title>
       {ticks.map((t) => (
         <g key={t}>

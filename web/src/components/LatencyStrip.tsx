@@ -70,7 +70,7 @@ export function LatencyStrip({
           {server.map(([k, v], i) => (
             <span key={k} data-server-stage={k}>
               {i > 0 ? " · " : ""}
-              {SERVER_LABELS[k] ?? k.replace(/_/g, " ")} {fmt(Math.round(v * 10) / 10)}
+              {SERVER_LABELS[k] ?? k.replace(/_ms$/, "").replace(/_/g, " ")} {fmt(Math.round(v * 10) / 10)}
             </span>
           ))}
         </p>

@@ -49,7 +49,7 @@ export function TurnView({ turn }: { turn: Turn }) {
           {spec && <Chart spec={spec} xName={columns[spec.x] ?? ""} yName={columns[spec.y] ?? ""} />}
         </section>
       )}
-      <LatencyStrip source={turn.source} marks={turn.marks} serverTimings={a?.timings_ms} />
+      <LatencyStrip source={turn.source} marks={turn.marks} serverTimings={{ ...(a?.timings_ms ?? {}), ...turn.timings }} />
     </li>
   );
 }
