@@ -44,11 +44,16 @@ MAX_VALUE_MATCHES = 8
 
 
 class _Match(Protocol):
-    table: str
-    column: str
-    value: str
-    score: float
-    text: str
+    """What the engine reads of a `linking.ValueMatch`."""
+
+    @property
+    def table(self) -> str: ...
+    @property
+    def column(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def text(self) -> str: ...
 
 
 class _Index(Protocol):
