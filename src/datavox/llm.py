@@ -12,8 +12,9 @@ One small client for the three provider kinds of `settings.llm.provider`:
 - `compatible`: Ollama, vLLM, llama.cpp and the like: `base_url` required, API key optional.
 
 Retries are ours, not the SDK's (its own are switched off), so the backoff can honour `Retry-After` with a
-cap, be tiny in tests, and every HTTP round trip can be counted for the bench. After the last attempt the
-client raises `LlmUnavailable`; callers (the brain) fall back to the offline engine.
+cap, be tiny in tests, and every HTTP round trip can be counted for the bench. Retries stop after
+`1 + llm.max_retries` attempts or when the call's time budget (two timeouts by default) is spent; then the
+client raises `LlmUnavailable` and callers (the brain) fall back to the offline engine.
 
 Structured output asks for `response_format={"type": "json_schema", ...}`. Servers that reject it get the
 same request again without it (remembered for the client's lifetime), and the JSON is then parsed out of
@@ -123,11 +124,14 @@ class LlmClient:
         token_provider: TokenProvider | None = None,
         backoff: Backoff | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        budget_s: float | None = None,
     ) -> None:
         self.settings = settings
         self.provider = settings.llm.provider
         self.timeout_s = settings.llm.timeout_s
         self.attempts = 1 + max(0, settings.llm.max_retries)
+        # The most one call may take, retries and backoff included (default: two timeouts).
+        self.budget_s = budget_s if budget_s is not None else 2 * settings.llm.timeout_s
         self.backoff = backoff or Backoff()
         self.usage = Usage()
         self._sleep = sleep
@@ -258,13 +262,28 @@ class LlmClient:
         return completion
 
     def _create(self, kwargs: dict[str, Any]) -> tuple[Any, int]:
-        """The request with our retry loop. Returns the response and the HTTP round trips it took."""
+        """The request with our retry loop. Returns the response and the HTTP round trips it took.
+
+        Attempts stop at `self.attempts` or when the time budget is spent, whichever comes first: a voice
+        turn should fall back to the offline engine rather than wait for a third slow timeout.
+        """
         last: LlmUnavailable | None = None
+        deadline = time.monotonic() + self.budget_s
+        floor = min(self.timeout_s, 1.0) / 2  # an attempt with less time than this is not worth making
+        made = 0
         for attempt in range(self.attempts):
+            remaining = deadline - time.monotonic()
+            if attempt and remaining < floor:
+                break
+            made += 1
             self.usage.round_trips += 1
             try:
-                response = self.client.chat.completions.create(**kwargs, extra_headers=self._extra_headers)
-                return response, attempt + 1
+                response = self.client.chat.completions.create(
+                    **kwargs,
+                    extra_headers=self._extra_headers,
+                    timeout=min(self.timeout_s, max(remaining, floor)),
+                )
+                return response, made
             except openai.APITimeoutError:
                 last = LlmUnavailable(f"{self.provider} LLM timed out after {self.timeout_s:g} s")
                 retry_after = None
@@ -275,25 +294,25 @@ class LlmClient:
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 if status in (400, 422) and "response_format" in kwargs and _mentions_format(exc):
-                    raise _SchemaRejected(attempt + 1) from exc
+                    raise _SchemaRejected(made) from exc
                 if status != 429 and status < 500 and status != 408:
                     # 401/403/404/400: retrying will not help; the brain falls back offline at once.
                     raise LlmUnavailable(
                         f"{self.provider} LLM refused the request: HTTP {status} {_short(exc)}",
                         status=status,
-                        round_trips=attempt + 1,
+                        round_trips=made,
                     ) from exc
                 last = LlmUnavailable(f"{self.provider} LLM answered HTTP {status}", status=status)
                 retry_after = _retry_after_s(exc.response.headers)
             if attempt + 1 < self.attempts:
                 delay = self.backoff.delay(attempt, retry_after)
-                log.warning(
-                    "%s (attempt %d of %d); retrying in %.2fs", last, attempt + 1, self.attempts, delay
-                )
+                if time.monotonic() + delay + floor > deadline:
+                    break
+                log.warning("%s (attempt %d of %d); retrying in %.2fs", last, made, self.attempts, delay)
                 self._sleep(delay)
         assert last is not None
-        last.round_trips = self.attempts
-        last.reason = f"{last.reason} ({self.attempts} attempts)"
+        last.round_trips = made
+        last.reason = f"{last.reason} ({made} attempt{'s' if made != 1 else ''})"
         last.args = (last.reason,)
         raise last
 

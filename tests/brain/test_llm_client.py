@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -216,6 +217,17 @@ def test_timeout_retries_then_raises(server: FakeOpenAIServer) -> None:
     with pytest.raises(LlmUnavailable, match="timed out"):
         client.chat(MESSAGES)
     assert len(server.requests) == 2
+
+
+def test_retries_stop_when_the_time_budget_is_spent(server: FakeOpenAIServer) -> None:
+    server.script(*[Reply.hang(5)] * 6)
+    settings = make_settings(provider="openai", base_url=server.url("/v1"), timeout_s=0.2, max_retries=5)
+    client, _ = make_client(settings)  # default budget: two timeouts
+    started = time.monotonic()
+    with pytest.raises(LlmUnavailable, match="2 attempts") as info:
+        client.chat(MESSAGES)
+    assert time.monotonic() - started < 1.5
+    assert info.value.round_trips == len(server.requests) == 2
 
 
 def test_unreachable_server_raises_unavailable() -> None:

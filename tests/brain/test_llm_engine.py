@@ -71,7 +71,9 @@ class World:
 
     def engine(self, *, examples: ExampleSet | None = None, **llm: Any) -> LlmEngine:
         settings = replace(self.settings, llm=replace(self.settings.llm, **llm)) if llm else self.settings
-        client = LlmClient(settings, backoff=Backoff(base_s=0.001, cap_s=0.01), sleep=self.sleeps.append)
+        client = LlmClient(
+            settings, backoff=Backoff(base_s=0.001, cap_s=0.01), sleep=self.sleeps.append, budget_s=10.0
+        )
         return LlmEngine(
             settings,
             self.catalog,
