@@ -37,6 +37,7 @@ class ColumnModel:
     header: str = ""
     role: str = ""  # one of ROLES
     exposed: bool = True
+    link: bool | None = None  # values are names people say (value linking); None: decided from the data
 
 
 @dataclass

@@ -1,0 +1,117 @@
+"""Short spoken answers: one or two sentences, names and numbers said naturally, nothing the rows lack."""
+
+from __future__ import annotations
+
+from datavox.brain.sqlbuild import Shape
+from datavox.types import Cell
+
+MAX_LISTED = 5
+
+
+def say_number(value: Cell) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return say_number(int(value))
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.3g}"
+    if value is None:
+        return "nothing"
+    try:
+        return say_number(float(str(value))) if str(value).replace(".", "", 1).isdigit() else str(value)
+    except ValueError:
+        return str(value)
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def join_names(names: list[str]) -> str:
+    if not names:
+        return ""
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def plural(label: str, n: float) -> str:
+    """`race wins` stays, `driver` → `drivers` when n is not one."""
+    if not label:
+        return ""
+    if n == 1:
+        return label[:-1] if label.endswith("s") and not label.endswith("ss") and " " not in label else label
+    if label.endswith(("s", "x")):
+        return label
+    if label.endswith("y") and label[-2:-1] not in "aeiou":
+        return label[:-1] + "ies"
+    return label + "s"
+
+
+def context_words(shape: Shape) -> str:
+    """The filters said back, so an answer stands on its own: "for Lewis Hamilton in 2020"."""
+    return " ".join(f for f in shape.filters if f).strip()
+
+
+def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: bool = False) -> str:
+    where = context_words(shape)
+    about = f" ({where})" if where else ""
+    if not rows:
+        what = shape.value_label or shape.target_label or "matching rows"
+        return f"I couldn't find any {what}{' for ' + where if where else ''} in the data."
+    idx = {c: i for i, c in enumerate(columns)}
+
+    def cell(row: list[Cell], name: str, default: int = 0) -> Cell:
+        return row[idx[name]] if name in idx else (row[default] if row else None)
+
+    kind = shape.kind
+    if kind in ("count", "sum", "avg"):
+        value = cell(rows[0], shape.value_column)
+        if value is None:
+            return f"I couldn't find any {shape.value_label or 'values'}{' for ' + where if where else ''}."
+        label = shape.value_label
+        if kind == "avg":
+            return f"The average {label} is {say_number(value)}{about}."
+        n = float(value) if isinstance(value, int | float) else 0.0
+        return f"{say_number(value)} {plural(label, n)}{' for ' + where if where else ''}.".strip()
+    if kind == "yesno":
+        value = cell(rows[0], shape.value_column)
+        yes = isinstance(value, int | float) and value > 0
+        return f"{'Yes' if yes else 'No'}: {say_number(value)} {plural(shape.value_label, float(value or 0))}{about}."
+    if kind == "rank":
+        pos = cell(rows[0], shape.value_column)
+        if isinstance(pos, int | float):
+            return f"{ordinal(int(pos))}{about}."
+        return f"Position {say_number(pos)}{about}."
+    if kind in ("top", "compare"):
+        parts = []
+        for row in rows[:MAX_LISTED]:
+            name = cell(row, shape.name_column)
+            value = cell(row, shape.value_column, 1)
+            n = float(value) if isinstance(value, int | float) else 0.0
+            parts.append(f"{name} with {say_number(value)} {plural(shape.value_label, n)}")
+        if kind == "top" and len(rows) == 1:
+            return f"{parts[0]}{about}."
+        return f"{join_names(parts)}{about}."
+    if kind == "when":
+        values = [say_number(r[0]) for r in rows]
+        return f"{join_names(values[:MAX_LISTED])}{' and more' if len(values) > MAX_LISTED else ''}{about}."
+    if kind in ("first",):
+        return f"{say_number(cell(rows[0], shape.name_column))}{about}."
+    if kind == "value":
+        values = [say_number(cell(r, shape.value_column)) for r in rows]
+        if len(values) == 1:
+            return f"{values[0]}{about}."
+        return f"{join_names(values[:MAX_LISTED])}{' and more' if len(values) > MAX_LISTED else ''}{about}."
+    # A list of names.
+    names = [say_number(cell(r, shape.name_column)) for r in rows]
+    if len(names) == 1:
+        return f"{names[0]}{about}."
+    if len(names) <= MAX_LISTED:
+        return f"{join_names(names)}{about}."
+    more = len(names) - MAX_LISTED
+    total = f"{len(names)}{'+' if truncated else ''}"
+    return f"There are {total}{about}: {', '.join(names[:MAX_LISTED])} and {more} more."

@@ -1,0 +1,229 @@
+"""Value linking: which database values a question names ("Hamilton", "the Monaco Grand Prix", "Räikkönen").
+
+The index holds the distinct values of the columns people name things by (entity-name columns of the
+semantic model, and other text columns with few, word-like values). A question's n-grams are looked up
+exactly (accent-insensitive), as parts of longer values ("Hamilton" → "Lewis Hamilton"), and fuzzily with
+rapidfuzz for misspellings and transcription slips. When one spoken name fits several rows ("Schumacher"),
+the table's prominence column (career starts, say) picks the one most people mean.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from datavox.brain.text import Token, fold, lemma, tokens
+from datavox.data.schema import Catalog
+from datavox.data.semantic import SemanticModel
+
+MAX_NGRAM = 5
+MAX_VALUES_PER_COLUMN = 3000
+# A part of a value ("grand prix") shared by more values than this names none of them.
+MAX_PARTIAL_SHARE = 4
+FUZZY_CUTOFF = 88.0
+
+STOPWORDS = frozenset(
+    """a an the of in on at to for from by with and or but is are was were be been did do does done has have
+    had how many much what which who whom whose where when why it its he she they them his her their this that
+    these those there than then me my i you your we our us all any each every most least more less first last
+    best worst top most ever total number count average list show tell give name please about between during
+    before after since until up down over under into out as per vs versus against not no yes so if also just
+    year years season seasons time times one two three""".split()
+)
+
+
+@dataclass(frozen=True)
+class ValueMatch:
+    table: str
+    column: str
+    value: str
+    score: float  # 0..1
+    span: tuple[int, int]  # character offsets in the folded question
+    text: str = ""  # the words of the question that matched
+    prominence: float = 0.0
+
+
+Fetch = Callable[[str], list[list[object]]]
+
+
+class ValueIndex:
+    """Distinct values of linkable columns, looked up by n-grams of a question."""
+
+    def __init__(self, catalog: Catalog, model: SemanticModel, *, fetch: Fetch | None = None) -> None:
+        # folded value -> [(table, column, value)]
+        self.exact: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        # folded part of a value -> [(table, column, value, share of the value's words)]
+        self.partial: dict[str, list[tuple[str, str, str, float]]] = defaultdict(list)
+        self.prominence: dict[tuple[str, str, str], float] = {}
+        self.columns: list[tuple[str, str]] = []
+        self.entity_columns = {(t, c) for t, tm in model.tables.items() for c in tm.entity}
+        self.vocabulary: set[str] = _vocabulary(model)
+        for table_name, column_name in linkable_columns(catalog, model):
+            col = catalog.tables[table_name].column(column_name)
+            if col is None or col.distinct is None:
+                continue
+            self.columns.append((table_name, column_name))
+            for value in col.distinct[:MAX_VALUES_PER_COLUMN]:
+                self._add(table_name, column_name, value)
+        self._prune_partials()
+        self._keys = list(self.exact)
+        if fetch is not None:
+            self._load_prominence(model, fetch)
+
+    def _add(self, table: str, column: str, value: str) -> None:
+        key = fold(value)
+        if not key or key.isdigit():
+            return
+        self.exact[key].append((table, column, value))
+        words = key.split()
+        if len(words) < 2:
+            return
+        for n in range(1, len(words)):
+            for i in range(len(words) - n + 1):
+                part = words[i : i + n]
+                if all(w in STOPWORDS or len(w) < 3 for w in part):
+                    continue
+                self.partial[" ".join(part)].append((table, column, value, n / len(words)))
+
+    def _prune_partials(self) -> None:
+        for key in list(self.partial):
+            distinct_values = {(t, v) for t, _, v, _ in self.partial[key]}
+            if len(distinct_values) > MAX_PARTIAL_SHARE or key in self.exact:
+                del self.partial[key]
+
+    def _load_prominence(self, model: SemanticModel, fetch: Fetch) -> None:
+        for table, column in self.columns:
+            tm = model.tables.get(table)
+            if tm is None or not tm.prominence:
+                continue
+            try:
+                rows = fetch(f"SELECT {column}, MAX({tm.prominence}) FROM {table} GROUP BY {column}")
+            except Exception:  # a wrong prominence column must not stop the engine
+                continue
+            for value, weight in rows:
+                if value is not None and isinstance(weight, int | float):
+                    self.prominence[(table, column, str(value))] = float(weight)
+
+    # -- lookup ----------------------------------------------------------------------------------------------
+    def match(self, text: str) -> list[ValueMatch]:
+        """Values the question names, best first; one span may carry several candidates (same span)."""
+        folded = fold(text)
+        return self.match_tokens(tokens(folded))
+
+    def match_tokens(self, toks: list[Token], *, skip: Iterable[tuple[int, int]] = ()) -> list[ValueMatch]:
+        # Every n-gram's candidates first, then the best spans greedily: an exact "Sebastian Vettel" must win
+        # over a fuzzy "Sebastian Vettel get".
+        grams: list[tuple[float, int, tuple[int, int], list[ValueMatch]]] = []
+        for n in range(min(MAX_NGRAM, len(toks)), 0, -1):
+            for i in range(len(toks) - n + 1):
+                gram = toks[i : i + n]
+                cands = self._lookup(gram)
+                if cands:
+                    best = max(c.score for c in cands)
+                    grams.append((best, n, (gram[0].start, gram[-1].end), cands))
+        grams.sort(key=lambda g: (-g[0], -g[1], g[2]))
+        claimed: list[tuple[int, int]] = list(skip)
+        found: list[ValueMatch] = []
+        for best, _, span, cands in grams:
+            if any(span[0] < e and s < span[1] for s, e in claimed):
+                continue
+            keep = [c for c in cands if c.score >= best - 0.05]
+            keep.sort(key=lambda c: (-c.score, -c.prominence))
+            found.extend(keep)
+            claimed.append(span)
+        found.sort(key=lambda m: (m.span[0], -m.score))
+        return found
+
+    def _lookup(self, gram: list[Token]) -> list[ValueMatch]:
+        words = [t.text for t in gram]
+        key = " ".join(words)
+        span = (gram[0].start, gram[-1].end)
+        if all(w in STOPWORDS or w.isdigit() for w in words) or any(w.isdigit() for w in words[:1]):
+            return []
+        out: list[ValueMatch] = []
+        # A single word that is also a schema word ("race", "team") names a row only in an entity column.
+        is_schema_word = len(words) == 1 and (lemma(words[0]) in self.vocabulary or len(words[0]) < 3)
+        for table, column, value in self.exact.get(key, []):
+            if is_schema_word and (table, column) not in self.entity_columns:
+                continue
+            out.append(self._vm(table, column, value, 1.0, span, key))
+        if out:
+            return out
+        if not is_schema_word:
+            for table, column, value, share in self.partial.get(key, []):
+                out.append(self._vm(table, column, value, 0.8 + 0.15 * share, span, key))
+            if out:
+                return _best_per_column(out)
+        fuzzy_ok = len(gram) <= 3 and len(key) >= 5 and not is_schema_word
+        if fuzzy_ok and not any(w in STOPWORDS for w in (words[0], words[-1])):
+            hit = process.extractOne(key, self._keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if hit is not None:
+                for table, column, value in self.exact[hit[0]]:
+                    out.append(self._vm(table, column, value, 0.75 * hit[1] / 100, span, key))
+        return out
+
+    def _vm(self, table: str, column: str, value: str, score: float, span: tuple[int, int], key: str) -> ValueMatch:
+        return ValueMatch(table, column, value, score, span, key, self.prominence.get((table, column, value), 0.0))
+
+
+def _best_per_column(matches: list[ValueMatch]) -> list[ValueMatch]:
+    """Of several rows one part of a name fits, keep per column the most prominent (then the closest)."""
+    best: dict[tuple[str, str], ValueMatch] = {}
+    for m in matches:
+        cur = best.get((m.table, m.column))
+        if cur is None or (m.prominence, m.score) > (cur.prominence, cur.score):
+            best[(m.table, m.column)] = m
+    return list(best.values())
+
+
+def linkable_columns(catalog: Catalog, model: SemanticModel) -> list[tuple[str, str]]:
+    """Entity-name columns, and word-like text columns of few values the model does not exclude."""
+    out: list[tuple[str, str]] = []
+    for tname, table in catalog.tables.items():
+        tm = model.tables.get(tname)
+        if tm is not None and not tm.exposed:
+            continue
+        for col in table.columns:
+            if col.distinct is None or not col.is_text:
+                continue
+            cm = tm.columns.get(col.name) if tm is not None else None
+            if cm is not None and (cm.link is False or not cm.exposed):
+                continue
+            role = cm.role if cm is not None else ""
+            is_entity = tm is not None and col.name in tm.entity
+            if is_entity or (cm is not None and cm.link) or (role in ("name", "dimension", "") and _wordy(col.distinct)):
+                out.append((tname, col.name))
+    return out
+
+
+def _wordy(values: list[str]) -> bool:
+    sample = values[:200]
+    if not sample:
+        return False
+    wordy = sum(1 for v in sample if sum(ch.isalpha() for ch in v) > len(v) / 2 and len(v) > 2)
+    return wordy >= 0.8 * len(sample)
+
+
+def _vocabulary(model: SemanticModel) -> set[str]:
+    """Lemmas of table, column and measure words: they describe the data, they rarely name a row."""
+    vocab: set[str] = set()
+
+    def add(phrase: str) -> None:
+        vocab.update(lemma(w) for w in fold(phrase).split())
+
+    for tname, tm in model.tables.items():
+        add(tname)
+        for s in tm.synonyms:
+            add(s)
+        for cname, cm in tm.columns.items():
+            add(cname)
+            for s in cm.synonyms:
+                add(s)
+    for mname, m in model.measures.items():
+        add(mname)
+        for s in m.synonyms:
+            add(s)
+    return vocab

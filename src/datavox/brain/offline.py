@@ -1,0 +1,303 @@
+"""The offline engine: a semantic parser driven only by the catalog and the semantic model.
+
+question → slots (`parse.py`) → follow-up resolution from the conversation's context → a reading on the
+semantic model (`plan.py`) → one SELECT (`sqlbuild.py`) → the executor → a short spoken answer (`answer.py`).
+Nothing here knows a dataset: a new CSV works after import, at most with edits to its semantic model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from datavox.brain import intent as intent_module
+from datavox.brain.answer import speak
+from datavox.brain.chart import chart_hint
+from datavox.brain.joins import JoinGraph
+from datavox.brain.linking import ValueIndex, ValueMatch
+from datavox.brain.parse import Frame, YearFilter, parse, split_clause
+from datavox.brain.plan import Planner
+from datavox.brain.sqlbuild import Builder, Shape
+from datavox.data.schema import Catalog
+from datavox.data.semantic import SemanticModel
+from datavox.types import Answer, HistoryTurn, Intent, QueryResult
+
+RunSql = Callable[[str], QueryResult]
+CONTEXT_KEY = "offline"
+
+
+class NotUnderstood(Exception):
+    """The parser found no reading of the question on this data."""
+
+
+class OfflineEngine:
+    name = "offline"
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        model: SemanticModel,
+        run: RunSql,
+        *,
+        dialect: str,
+        index: ValueIndex | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.model = model
+        self.run = run
+        self.dialect = dialect
+        self.index = index or ValueIndex(catalog, model)
+        self.graph = JoinGraph(catalog, model)
+        self.planner = Planner(catalog, model, self.graph)
+        self.examples = model.examples or default_examples(catalog, model)
+
+    # -- the turn ------------------------------------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        frame = parse(question, self.index, self.model.noise)
+        timings["parse_ms"] = _ms(t0)
+        names_data = bool(frame.values or frame.years)
+        if intent_module.classify(question, names_data=names_data) is Intent.CONVERSATIONAL:
+            text = intent_module.reply(question, self.examples, self.model.description)
+            return Answer(question=question, intent=Intent.CONVERSATIONAL, answer=text, engine=self.name,
+                          timings_ms=timings)  # fmt: skip
+        t1 = time.perf_counter()
+        ctx = find_context(history)
+        main, clause = split_clause(question)
+        if clause is not None:
+            frame = parse(main, self.index, self.model.noise)
+        frame, notes = self.resolve(frame, ctx, history)
+        if clause is not None:
+            self.time_clause(frame, clause)
+        reading = self.planner.read(frame)
+        if reading is None:
+            timings["plan_ms"] = _ms(t1)
+            return self.not_understood(question, timings)
+        sql, shape = Builder(self.planner, self.dialect).build(frame, reading)
+        timings["plan_ms"] = _ms(t1)
+        t2 = time.perf_counter()
+        try:
+            result = self.run(sql)
+        except Exception as exc:  # guard or database refusal: said plainly, never guessed around
+            timings["sql_ms"] = _ms(t2)
+            reason = getattr(exc, "reason", None) or str(exc)
+            return Answer(question=question, intent=Intent.STATISTICAL, engine=self.name, sql=sql,
+                          answer="I couldn't run the query for that question.", error=str(reason),
+                          timings_ms=timings)  # fmt: skip
+        timings["sql_ms"] = _ms(t2)
+        text = speak(shape, result.columns, result.rows, result.truncated)
+        context = self.next_context(frame, reading.target.table, shape, result)
+        resolved = question if not notes else f"{question} ({'; '.join(notes)})"
+        return Answer(
+            question=question,
+            intent=Intent.STATISTICAL,
+            answer=text,
+            engine=self.name,
+            sql=sql,
+            columns=result.columns,
+            rows=result.rows,
+            truncated=result.truncated,
+            chart=chart_hint(result.columns, result.rows),
+            timings_ms=timings,
+            resolved_question=resolved if notes else None,
+            context={CONTEXT_KEY: context},
+        )
+
+    def time_clause(self, frame: Frame, clause: str) -> None:
+        """ "... when he won his first title": the clause's years, as a sub-query, filter the main question."""
+        sub = parse(clause, self.index, self.model.noise)
+        if not sub.values or sub.person_ref or sub.thing_ref:
+            sub.values = [*sub.values, *frame.values]
+        sub.qword = "when"
+        reading = self.planner.read(sub)
+        if reading is None or reading.target.column is None:
+            return
+        builder = Builder(self.planner, self.dialect)
+        builder.build(sub, reading)
+        said = "when " + " ".join(t.text for t in sub.toks)
+        frame.years = YearFilter(None, None, sub=builder.expression(), said=said)
+
+    def not_understood(self, question: str, timings: dict[str, float]) -> Answer:
+        example = self.examples[0] if self.examples else ""
+        hint = f' You could ask, for example: "{example}"' if example else ""
+        return Answer(
+            question=question,
+            intent=Intent.STATISTICAL,
+            answer=f"Sorry, I didn't understand that question about the data.{hint}",
+            engine=self.name,
+            error="not understood",
+            timings_ms=timings,
+        )
+
+    # -- follow-ups ----------------------------------------------------------------------------------------
+    def resolve(
+        self, frame: Frame, ctx: dict[str, Any] | None, history: Sequence[HistoryTurn]
+    ) -> tuple[Frame, list[str]]:
+        """Fill what the turn leaves out from the conversation: "he", "that year", "and in 2023?"."""
+        if ctx is None:
+            ctx = self.context_from_text(history)
+        if not ctx:
+            return frame, []
+        notes: list[str] = []
+        base: Frame | None = None
+        if ctx.get("question") and (frame.ellipsis or self._elliptical(frame)):
+            base = parse(str(ctx["question"]), self.index, self.model.noise)
+            base = self._inherit_refs(base, ctx)
+            frame = self._merge(base, frame)
+            notes.append(f"following on from: {ctx['question']}")
+        person = [_vm(v) for v in ctx.get("person", [])]
+        thing = [_vm(v) for v in ctx.get("thing", [])]
+        present = {m.table for g in frame.values for m in g}
+        if frame.person_ref and person and not any(m.table in self.planner.person_tables for m in _flat(frame)):
+            frame.values = [*frame.values, person[:1]]
+            notes.append(f"{_pronoun(frame)} = {person[0].value}")
+        if frame.thing_ref and thing and thing[0].table not in present:
+            frame.values = [*frame.values, thing[:1]]
+            notes.append(f"they = {thing[0].value}")
+        if frame.year_ref and frame.years is None and ctx.get("years"):
+            lo, hi, values = ctx["years"]
+            frame.years = YearFilter(lo, hi, tuple(values))
+            notes.append(f"year = {frame.years.describe()}")
+        return frame, notes
+
+    def _elliptical(self, frame: Frame) -> bool:
+        """A turn with nothing to ask on its own: no question word and no words about the data."""
+        return frame.qword in ("", "what") and not frame.content and bool(frame.values or frame.years)
+
+    def _inherit_refs(self, base: Frame, ctx: dict[str, Any]) -> Frame:
+        # The earlier question may itself have leant on its own context; its resolved values are stored.
+        base.values = [[_vm(v)] for v in ctx.get("values", [])] or base.values
+        if base.years is None and ctx.get("years"):
+            lo, hi, values = ctx["years"]
+            base.years = YearFilter(lo, hi, tuple(values))
+        return base
+
+    def _merge(self, base: Frame, new: Frame) -> Frame:
+        new_tables = {m.table for g in new.values for m in g}
+        values = [g for g in base.values if not ({m.table for m in g} & new_tables)] + new.values
+        merged = replace(base, values=values, ellipsis=False)
+        if new.years is not None:
+            merged.years = new.years
+        if new.ordinal is not None:
+            merged.ordinal = new.ordinal
+        if new.content:
+            merged.content = new.content
+            merged.toks = new.toks
+            if new.qword:
+                merged.qword, merged.after_qword = new.qword, new.after_qword
+                merged.agg, merged.order, merged.first_last = new.agg, new.order, new.first_last
+        merged.person_ref, merged.thing_ref, merged.year_ref = new.person_ref, new.thing_ref, new.year_ref
+        merged.compare = new.compare or (base.compare and not new.values)
+        return merged
+
+    def next_context(self, frame: Frame, target_table: str | None, shape: Shape, result: QueryResult) -> dict[str, Any]:
+        values = [_chosen(g) for g in frame.values]
+        ctx: dict[str, Any] = {
+            "question": _standalone(frame),
+            "values": [[m.table, m.column, m.value] for m in values],
+            "years": [frame.years.lo, frame.years.hi, list(frame.years.values)] if frame.years else None,
+            "person": [],
+            "thing": [],
+        }
+        result_entity: list[str] | None = None
+        if target_table is not None and result.rows and shape.name_column in result.columns:
+            entity = self.model.tables.get(target_table)
+            name_col = entity.entity[0] if entity and entity.entity else None
+            cell = result.rows[0][result.columns.index(shape.name_column)]
+            if name_col and isinstance(cell, str):
+                result_entity = [target_table, name_col, cell]
+        candidates = ([result_entity] if result_entity else []) + ctx["values"]
+        for t, c, v in candidates:
+            key = "person" if t in self.planner.person_tables else "thing"
+            if not ctx[key]:
+                ctx[key] = [[t, c, v]]
+        return ctx
+
+    def context_from_text(self, history: Sequence[HistoryTurn]) -> dict[str, Any]:
+        """Context rebuilt from plain text turns (clients that keep no metadata)."""
+        last_user = next((t.text for t in reversed(history) if t.role == "user"), "")
+        last_bot = next((t.text for t in reversed(history) if t.role == "assistant"), "")
+        if not last_user:
+            return {}
+        prev = parse(last_user, self.index, self.model.noise)
+        ctx: dict[str, Any] = {
+            "question": last_user,
+            "values": [[m.table, m.column, m.value] for m in (_chosen(g) for g in prev.values)],
+            "years": [prev.years.lo, prev.years.hi, list(prev.years.values)] if prev.years else None,
+            "person": [],
+            "thing": [],
+        }
+        spoken = [_chosen(g) for g in _groups(self.index.match(last_bot))]
+        for m in [*spoken, *(_vm(v) for v in ctx["values"])]:
+            key = "person" if m.table in self.planner.person_tables else "thing"
+            if not ctx[key]:
+                ctx[key] = [[m.table, m.column, m.value]]
+        return ctx
+
+
+def find_context(history: Sequence[HistoryTurn]) -> dict[str, Any] | None:
+    for turn in reversed(history):
+        if turn.role != "assistant":
+            continue
+        ctx = turn.meta.get(CONTEXT_KEY) if isinstance(turn.meta, dict) else None
+        if ctx is None and isinstance(turn.meta, dict):
+            ctx = (turn.meta.get("context") or {}).get(CONTEXT_KEY)
+        if isinstance(ctx, dict):
+            return ctx
+        return None  # the latest answer carries no context: rebuild it from text
+    return None
+
+
+def default_examples(catalog: Catalog, model: SemanticModel) -> list[str]:
+    """Example questions from the data when the model lists none: counts, and an entity's totals."""
+    out: list[str] = []
+    for tname, tm in model.tables.items():
+        table = catalog.tables.get(tname)
+        if table is None or not tm.exposed or not tm.entity:
+            continue
+        col = table.column(tm.entity[0])
+        noun = (tm.synonyms or [tname.replace("_", " ")])[-1]
+        out.append(f"How many {noun} are there?")
+        if col is not None and col.distinct:
+            out.append(f"Tell me about {col.distinct[0]}.")
+        if len(out) >= 4:
+            break
+    return out or ["How many rows are there?"]
+
+
+def _vm(v: list[Any]) -> ValueMatch:
+    return ValueMatch(str(v[0]), str(v[1]), str(v[2]), 1.0, (-1, -1), str(v[2]))
+
+
+def _flat(frame: Frame) -> list[ValueMatch]:
+    return [m for g in frame.values for m in g]
+
+
+def _chosen(group: list[ValueMatch]) -> ValueMatch:
+    return group[0]
+
+
+def _groups(matches: list[ValueMatch]) -> list[list[ValueMatch]]:
+    groups: dict[tuple[int, int], list[ValueMatch]] = {}
+    for m in matches:
+        groups.setdefault(m.span, []).append(m)
+    return [groups[s] for s in sorted(groups)]
+
+
+def _pronoun(frame: Frame) -> str:
+    for t in frame.toks:
+        if t.text in ("he", "she", "him", "his", "her"):
+            return t.text
+    return "they"
+
+
+def _standalone(frame: Frame) -> str:
+    """The question as later turns should read it (its own text; resolved values travel separately)."""
+    return " ".join(t.text for t in frame.toks) or frame.question
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 3)

@@ -1,0 +1,331 @@
+"""A spoken question as slots: question word, linked values, years, ordinals, superlatives, references.
+
+Nothing here knows any dataset: words about the data are matched later against the semantic model
+(`plan.py`); this module only reads the grammar of questions people ask about tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from datavox.brain.linking import ValueIndex, ValueMatch
+from datavox.brain.text import Token, fold, lemma, tokens
+
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+}  # fmt: skip
+NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a": 1,
+}  # fmt: skip
+_ORDINAL_NUM = re.compile(r"^(\d{1,2})(st|nd|rd|th)$")
+_P_POSITION = re.compile(r"^p(\d{1,2})$")
+_DECADE = re.compile(r"^(1[89]\d0|20\d0)s$")
+
+# Function words: they carry the grammar, never a reference to a table or a column.
+FUNCTION_WORDS = frozenset(
+    """a an the of in on at to for from by with and or but be do have how many much what which who whom whose
+    where when why it its he she they them his her hers their theirs this that these those there than then me
+    my i you your we our us all any each every ever most least more less fewest highest lowest biggest
+    largest smallest greatest top number count total average mean sum list show tell give name please about
+    between during before after since until till up down over into out as per vs versus against not no yes so
+    if also just can could would will shall should may might get make go s t 's very only one same ok okay
+    alltime whole overall""".split()
+)
+# Words that ask for an aggregate or an order; they are slots, not content.
+_MAX_WORDS = {"most", "highest", "biggest", "largest", "greatest", "max", "maximum", "more", "top", "best"}
+_MIN_WORDS = {"least", "fewest", "lowest", "smallest", "min", "minimum", "less", "fewer", "worst"}
+_PERSON_PRONOUNS = {"he", "she", "him", "his", "her", "hers", "himself", "herself"}
+_THING_PRONOUNS = {"they", "them", "their", "theirs", "it", "its"}
+_FINISH_VERBS = {"finish", "come", "place", "end", "be", "rank", "classify", "qualify", "start"}
+
+
+@dataclass
+class YearFilter:
+    lo: int | None
+    hi: int | None
+    values: tuple[int, ...] = ()  # an explicit list ("in 2019 and 2021")
+    sub: Any = None  # a query giving the years ("when he won his first title"), a sqlglot expression
+    said: str = ""  # how the sub-query's years are said
+
+    def describe(self) -> str:
+        if self.sub is not None:
+            return self.said
+        if self.values:
+            return " and ".join(str(v) for v in self.values)
+        if self.lo is not None and self.lo == self.hi:
+            return str(self.lo)
+        if self.lo is not None and self.hi is not None:
+            return f"from {self.lo} to {self.hi}"
+        if self.lo is not None:
+            return f"since {self.lo}"
+        if self.hi is not None:
+            return f"up to {self.hi}"
+        return ""
+
+
+@dataclass
+class Frame:
+    question: str
+    text: str  # folded, noise removed
+    toks: list[Token]
+    qword: str = ""  # who | which | what | how_many | how_much | when | where | list | yesno | ""
+    values: list[list[ValueMatch]] = field(default_factory=list)  # one group of candidates per span
+    years: YearFilter | None = None
+    ordinal: int | None = None
+    order: str = ""  # max | min
+    first_last: str = ""  # first | last
+    top_n: int | None = None
+    agg: str = ""  # avg | sum | count (asked explicitly)
+    person_ref: bool = False  # he / she / his ...
+    thing_ref: bool = False  # they / them / it ...
+    year_ref: bool = False  # that year / that season / then
+    ellipsis: bool = False  # "and in 2023?", "what about Carlos Sainz?"
+    compare: bool = False
+    content: list[Token] = field(default_factory=list)  # content words left for the semantic model
+    free: list[Token] = field(default_factory=list)  # every word not taken by a value, year or slot
+    after_qword: int = 0  # index in toks right after the question word(s)
+
+    @property
+    def content_lemmas(self) -> set[str]:
+        return {t.lemma for t in self.content}
+
+    @property
+    def free_lemmas(self) -> set[str]:
+        return {t.lemma for t in self.free}
+
+
+_WHEN_CLAUSE = re.compile(r"^(?P<main>.+?)\s+(?:when|the year|the season|in the year|in the season)\s+(?P<sub>.+)$")
+
+
+def split_clause(question: str) -> tuple[str, str | None]:
+    """ "Which team did he drive for when he won his first title?" → main question, time clause."""
+    text = fold(question)
+    if text.startswith(("when ", "in which year", "in what year")):
+        return question, None
+    m = _WHEN_CLAUSE.match(text)
+    if m is None or len(m.group("sub").split()) < 2 or len(m.group("main").split()) < 2:
+        return question, None
+    return m.group("main"), m.group("sub")
+
+
+# Phrases that add emphasis, not meaning, in any dataset.
+GENERIC_NOISE = ("of all time", "all time", "in history", "ever", "so far", "to date", "right now", "please")
+
+
+def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str, ...] = ()) -> Frame:
+    text = fold(question)
+    for phrase in sorted((fold(n) for n in (*noise, *GENERIC_NOISE)), key=len, reverse=True):
+        if phrase:
+            text = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    toks = tokens(text)
+    frame = Frame(question=question, text=text, toks=toks)
+    words = [t.text for t in toks]
+    used: set[int] = set()
+
+    _question_word(frame, words, used)
+    _years(frame, words, used)
+    # Values before the other slots, so "Max Verstappen" is a name, not "max".
+    if index is not None:
+        skip = [(toks[i].start, toks[i].end) for i in used]
+        groups: dict[tuple[int, int], list[ValueMatch]] = {}
+        for m in index.match_tokens(toks, skip=skip):
+            groups.setdefault(m.span, []).append(m)
+        frame.values = [groups[s] for s in sorted(groups)]
+        for span in groups:
+            used.update(i for i, t in enumerate(toks) if t.start >= span[0] and t.end <= span[1])
+    masked = [w if i not in used else "" for i, w in enumerate(words)]
+    _ordinals_and_order(frame, masked, used)
+    _references(frame, masked, used)
+    frame.compare = _is_comparison(frame, words)
+    frame.free = [t for i, t in enumerate(toks) if i not in used and not t.text.isdigit()]
+    frame.content = [t for t in frame.free if t.text not in FUNCTION_WORDS]
+    frame.content = [t for t in frame.content if t.lemma not in FUNCTION_WORDS]
+    return frame
+
+
+def _question_word(frame: Frame, words: list[str], used: set[int]) -> None:
+    w = words
+    n = len(w)
+
+    def at(i: int, *options: str) -> bool:
+        return i < n and w[i] in options
+
+    start = 0
+    # Spoken openers: "and", "so", "ok", "what about", "how about", "tell me".
+    while at(start, "and", "so", "ok", "okay", "then", "also", "now", "well", "hey", "but"):
+        if w[start] == "and":
+            frame.ellipsis = True
+        used.add(start)
+        start += 1
+    if at(start, "what", "how") and at(start + 1, "about"):
+        frame.ellipsis = True
+        used.update({start, start + 1})
+        start += 2
+    i = start
+    if at(i, "how") and at(i + 1, "many"):
+        frame.qword, frame.after_qword = "how_many", i + 2
+    elif at(i, "how") and at(i + 1, "much", "often"):
+        frame.qword, frame.after_qword = ("how_much" if w[i + 1] == "much" else "how_many"), i + 2
+    elif at(i, "who", "whom", "whose"):
+        frame.qword, frame.after_qword = "who", i + 1
+    elif at(i, "which"):
+        frame.qword, frame.after_qword = "which", i + 1
+    elif at(i, "what"):
+        frame.qword, frame.after_qword = "what", i + 1
+    elif at(i, "when"):
+        frame.qword, frame.after_qword = "when", i + 1
+    elif at(i, "where"):
+        frame.qword, frame.after_qword = "where", i + 1
+    elif at(i, "list", "name", "show", "give", "tell", "find", "get"):
+        frame.qword, frame.after_qword = "list", i + 1
+        if at(i + 1, "me", "us"):
+            frame.after_qword += 1
+        if at(frame.after_qword, "the"):
+            frame.after_qword += 1
+        if at(i, "tell") and at(frame.after_qword, "how") and at(frame.after_qword + 1, "many"):
+            frame.qword, frame.after_qword = "how_many", frame.after_qword + 2
+    elif at(i, "did", "does", "do", "has", "have", "had", "is", "was", "were", "are", "can"):
+        frame.qword, frame.after_qword = "yesno", i + 1
+    else:
+        # "In which year ...", "For which team ...", "In what year ..."
+        for j in range(i, min(i + 3, n)):
+            if w[j] in ("which", "what", "who", "whom"):
+                frame.qword, frame.after_qword = ("who" if w[j] in ("who", "whom") else "which"), j + 1
+                break
+            if w[j] == "how" and at(j + 1, "many"):
+                frame.qword, frame.after_qword = "how_many", j + 2
+                break
+    for j in range(n):
+        if w[j] in ("average", "mean", "avg") or (w[j] == "on" and at(j + 1, "average")):
+            frame.agg = "avg"
+        elif w[j] in ("total", "sum", "combined", "altogether", "overall") and not frame.agg:
+            frame.agg = "sum"
+    if frame.qword in ("how_many", "how_much") and not frame.agg:
+        frame.agg = "count" if frame.qword == "how_many" else "sum"
+
+
+def _years(frame: Frame, words: list[str], used: set[int]) -> None:
+    years: list[tuple[int, int]] = []  # (token index, year)
+    for i, word in enumerate(words):
+        m = _DECADE.match(word)
+        if m:
+            lo = int(m.group(1))
+            frame.years = YearFilter(lo, lo + 9)
+            used.add(i)
+            return
+        if word.isdigit() and len(word) == 4 and 1800 <= int(word) <= 2100:
+            years.append((i, int(word)))
+    if not years:
+        return
+    used.update(i for i, _ in years)
+    before = words[years[0][0] - 1] if years[0][0] > 0 else ""
+    before2 = words[years[0][0] - 2] if years[0][0] > 1 else ""
+    if len(years) >= 2:
+        (i1, y1), (i2, y2) = years[0], years[1]
+        between = words[i1 + 1 : i2]
+        if between in (["to"], ["and"], ["through"], ["until"], ["till"], []) and (
+            before in ("from", "between", "of") or between in (["to"], ["through"], ["until"], ["till"], [])
+        ):
+            frame.years = YearFilter(min(y1, y2), max(y1, y2))
+        else:
+            frame.years = YearFilter(None, None, tuple(y for _, y in years))
+        return
+    year = years[0][1]
+    if before in ("since", "after") or (before == "from" and before2 != "up"):
+        frame.years = YearFilter(year + (1 if before == "after" else 0), None)
+    elif before in ("before",):
+        frame.years = YearFilter(None, year - 1)
+    elif before in ("until", "till", "through", "by") or (before == "to" and before2 == "up"):
+        frame.years = YearFilter(None, year)
+    else:
+        frame.years = YearFilter(year, year)
+
+
+def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:
+    n = len(words)
+    for i, word in enumerate(words):
+        lem = lemma(word)
+        prev = words[i - 1] if i > 0 else ""
+        nxt = words[i + 1] if i + 1 < n else ""
+        num = ORDINALS.get(word)
+        m = _ORDINAL_NUM.match(word) or _P_POSITION.match(word)
+        if m:
+            num = int(m.group(1))
+        if num is not None:
+            after_finish = lemma(prev) in _FINISH_VERBS or prev in ("in", "at", "p") or nxt in ("place", "position")
+            if word in ("first", "last") and not after_finish:
+                frame.first_last = word
+            else:
+                frame.ordinal = num
+            used.add(i)
+            if nxt in ("place", "position", "places"):
+                used.add(i + 1)
+            continue
+        if word == "last" and lemma(prev) not in _FINISH_VERBS:
+            frame.first_last = "last"
+            used.add(i)
+            continue
+        if word in ("latest", "recent", "newest", "earliest", "oldest", "youngest"):
+            frame.first_last = "last" if word in ("latest", "recent", "newest") else "first"
+            if word in ("oldest", "youngest"):
+                frame.first_last = ""  # about age, not order: left to the columns
+                continue
+            used.add(i)
+            continue
+        if word == "top" and i + 1 < n:
+            count = NUMBERS.get(nxt) or (int(nxt) if nxt.isdigit() and len(nxt) <= 2 else None)
+            frame.order = "max"
+            used.add(i)
+            if count:
+                frame.top_n = count
+                used.add(i + 1)
+            continue
+        if word in _MAX_WORDS and word != "top":
+            if word == "best" and nxt in ("result", "finish", "position"):
+                frame.order = "min"
+            elif word not in ("best",):
+                frame.order = "max"
+            used.add(i)
+        elif word in _MIN_WORDS:
+            frame.order = "min"
+            used.add(i)
+        elif lem == "few" and prev != "a":
+            frame.order = "min"
+            used.add(i)
+        if word.isdigit() and len(word) <= 2 and prev in ("the", "top") and frame.top_n is None:
+            frame.top_n = int(word)
+            used.add(i)
+
+
+def _references(frame: Frame, words: list[str], used: set[int]) -> None:
+    n = len(words)
+    for i, word in enumerate(words):
+        if word in _PERSON_PRONOUNS:
+            frame.person_ref = True
+        elif word in _THING_PRONOUNS:
+            frame.thing_ref = True
+        if word in ("that", "this", "same", "the") and i + 1 < n and words[i + 1] in ("year", "season"):
+            if word != "the" or (i + 2 < n and words[i + 2] in ("before", "after")):
+                frame.year_ref = True
+                used.update({i, i + 1})
+        if word == "then" and i == n - 1:
+            frame.year_ref = True
+            used.add(i)
+        if word in ("that", "this") and i + 1 < n and words[i + 1] in ("driver", "team", "person", "one", "guy"):
+            frame.person_ref = frame.person_ref or words[i + 1] in ("driver", "person", "guy")
+            frame.thing_ref = frame.thing_ref or words[i + 1] in ("team", "one")
+
+
+def _is_comparison(frame: Frame, words: list[str]) -> bool:
+    if len(frame.values) < 2:
+        return False
+    tables = [{(m.table, m.column) for m in g} for g in frame.values]
+    shared = set.intersection(*tables)
+    cue = any(w in ("or", "vs", "versus", "compare", "compared", "than", "between") for w in words)
+    return bool(shared) and cue

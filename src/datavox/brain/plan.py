@@ -1,0 +1,376 @@
+"""From slots to a reading of the question: which table holds the facts, which measure, which answer.
+
+The semantic model's words (table, column and measure synonyms) are matched as bags of lemmas against the
+content words of the question. Every table that some matched word points at is a candidate for the facts;
+each candidate is scored by how many of the question's words it explains, whether every linked value and
+year can reach it along the relationship graph, whether the filters pin a single row of it (a season total
+beats summing race rows), and its priority. The best reading wins; none at all means "not understood".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from datavox.brain.joins import Edge, JoinGraph
+from datavox.brain.linking import ValueMatch
+from datavox.brain.parse import FUNCTION_WORDS, Frame
+from datavox.brain.text import Token, fold, lemma
+from datavox.data.schema import Catalog
+from datavox.data.semantic import Measure, SemanticModel, TableModel
+
+_TIME_NAMES = ("year", "season", "date", "day", "month")
+_PHRASE_ROLES = ("measure", "rank", "time", "dimension", "name", "flag", "")
+
+
+_ARTICLES = frozenset({"the", "a", "an", "s"})
+
+
+def phrase_lemmas(phrase: str) -> frozenset[str]:
+    """A synonym's words; they must all occur in the question (function words too: "drove for")."""
+    return frozenset(lemma(w) for w in fold(phrase).split() if w not in _ARTICLES)
+
+
+@dataclass
+class Vocabulary:
+    """The semantic model's words as lemma sets: per measure, per column and per table."""
+
+    measures: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+    columns: dict[tuple[str, str], list[frozenset[str]]] = field(default_factory=dict)
+    tables: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, catalog: Catalog, model: SemanticModel) -> Vocabulary:
+        vocab = cls()
+        for name, m in model.measures.items():
+            if m.table in catalog.tables:
+                vocab.measures[name] = _sets(m.synonyms or [name.replace("_", " ")])
+        for tname, table in catalog.tables.items():
+            tm = model.tables.get(tname) or TableModel()
+            if not tm.exposed:
+                continue
+            # A table's own name counts only when the model gives it no words (grands_prix ≠ "grands prix").
+            vocab.tables[tname] = _sets(tm.synonyms or [tname.replace("_", " ")])
+            for col in table.columns:
+                cm = tm.columns.get(col.name)
+                role = cm.role if cm is not None else ""
+                if role == "identifier" or (cm is not None and not cm.exposed) or role not in _PHRASE_ROLES:
+                    continue
+                vocab.columns[(tname, col.name)] = _sets((cm.synonyms if cm else []) or [col.name.replace("_", " ")])
+        return vocab
+
+
+def _sets(phrases: list[str]) -> list[frozenset[str]]:
+    out = []
+    for p in phrases:
+        s = phrase_lemmas(p)
+        if s and s not in out:
+            out.append(s)
+    return out
+
+
+def covered(options: list[frozenset[str]], words: set[str], content: set[str] | None = None) -> frozenset[str]:
+    """The content words explained by every synonym whose words all occur in the question."""
+    hit: set[str] = set()
+    for s in options:
+        if s <= words:
+            hit |= s
+    return frozenset(hit & content) if content is not None else frozenset(hit)
+
+
+@dataclass
+class Target:
+    table: str | None = None  # the rows the answer names (drivers)
+    column: str | None = None  # or one column of the fact table (a year, a name column)
+    path: tuple[Edge, ...] = ()
+
+
+@dataclass
+class Reading:
+    fact: str
+    measure: str | None = None
+    column: str | None = None  # a column of the fact table the question is about
+    target: Target = field(default_factory=Target)
+    values: list[tuple[ValueMatch, tuple[Edge, ...]]] = field(default_factory=list)
+    year_column: tuple[tuple[Edge, ...], str] | None = None
+    covering: bool = False  # the filters pin one row of the fact table
+    score: float = 0.0
+    words: frozenset[str] = frozenset()
+    unexplained: frozenset[str] = frozenset()
+
+
+class Planner:
+    def __init__(self, catalog: Catalog, model: SemanticModel, graph: JoinGraph) -> None:
+        self.catalog = catalog
+        self.model = model
+        self.graph = graph
+        self.vocab = Vocabulary.build(catalog, model)
+        self.person_tables = [t for t, tm in model.tables.items() if tm.person and t in catalog.tables]
+
+    def tm(self, table: str) -> TableModel:
+        return self.model.tables.get(table) or TableModel()
+
+    def role(self, table: str, column: str) -> str:
+        cm = self.tm(table).columns.get(column)
+        return cm.role if cm is not None else ""
+
+    # -- readings ----------------------------------------------------------------------------------------------
+    def read(self, frame: Frame) -> Reading | None:
+        words = frame.content_lemmas
+        free = frame.free_lemmas
+        m_hits = {n: c for n, s in self.vocab.measures.items() if (c := covered(s, free, words))}
+        c_hits = {k: c for k, s in self.vocab.columns.items() if (c := covered(s, free, words))}
+        t_hits = {t: c for t, s in self.vocab.tables.items() if (c := covered(s, free, words))}
+        nouns = self._noun(frame, t_hits, c_hits)
+
+        candidates: set[str] = {self.model.measures[m].table for m in m_hits}
+        candidates |= {t for t, _ in c_hits}
+        candidates |= set(t_hits)
+        candidates |= {n[0] for n in nouns[:1]}
+        for group in frame.values:
+            candidates |= {m.table for m in group}
+        best: Reading | None = None
+        for fact in sorted(candidates):
+            if fact not in self.catalog.tables or not self.tm(fact).exposed:
+                continue
+            measures = [None, *(m for m in m_hits if self.model.measures[m].table == fact)]
+            columns = [None, *(c for (t, c) in c_hits if t == fact)]
+            for measure in measures:
+                for column in columns:
+                    reading = self._score(frame, fact, measure, column, m_hits, c_hits, t_hits, nouns, words)
+                    if reading is not None and (best is None or reading.score > best.score):
+                        best = reading
+        return best
+
+    def _noun(
+        self,
+        frame: Frame,
+        t_hits: dict[str, frozenset[str]],
+        c_hits: dict[tuple[str, str], frozenset[str]],
+    ) -> list[tuple[str, str | None, frozenset[str]]]:
+        """What is asked for right after the question word ("which team", "how many drivers", "what year"),
+        best first: a table, or for which/what also a column."""
+        if frame.qword not in ("which", "what", "how_many", "list"):
+            return []
+        # The noun phrase: consecutive content words right after the question word (articles skipped).
+        window: list[Token] = []
+        for t in frame.toks[frame.after_qword : frame.after_qword + 5]:
+            if t in frame.content:
+                window.append(t)
+            elif window or t.text not in ("the", "a", "an", "of", "most", "top", "many"):
+                if window:
+                    break
+        if not window:
+            return []
+        first = window[0].lemma
+        near = {t.lemma for t in window[:3]}
+        found: list[tuple[float, str, str | None, frozenset[str]]] = []
+        # "How many podiums", "how many constructors' championships": the noun is a measure, not rows.
+        measure_len = 0
+        if frame.qword == "how_many":
+            measure_len = max(
+                (len(syn) for sets in self.vocab.measures.values() for syn in sets if first in syn and syn <= near),
+                default=0,
+            )
+        for t, sets in self.vocab.tables.items():
+            if not self.tm(t).entity:
+                continue  # rows without names (results, standings) are facts, never the answer's names
+            for syn in sets:
+                if first in syn and syn <= near | {first} and len(syn) > measure_len:
+                    found.append((len(syn) * 10 + self.tm(t).priority, t, None, syn))
+        if frame.qword in ("which", "what"):
+            for (t, c), sets in self.vocab.columns.items():
+                if self.role(t, c) not in ("time", "dimension", "name", "rank"):
+                    continue
+                for syn in sets:
+                    if first in syn and syn <= near | {first}:
+                        found.append((len(syn) * 10 - 5, t, c, syn))
+        found.sort(key=lambda f: (-f[0], f[1], f[2] or ""))
+        return [(t, c, syn) for _, t, c, syn in found]
+
+    def _score(
+        self,
+        frame: Frame,
+        fact: str,
+        measure: str | None,
+        column: str | None,
+        m_hits: dict[str, frozenset[str]],
+        c_hits: dict[tuple[str, str], frozenset[str]],
+        t_hits: dict[str, frozenset[str]],
+        nouns: list[tuple[str, str | None, frozenset[str]]],
+        words: set[str],
+    ) -> Reading | None:
+        reading = Reading(fact=fact, measure=measure, column=column)
+        explained: set[str] = set()
+        if measure is not None:
+            explained |= m_hits[measure]
+        if column is not None:
+            explained |= c_hits[(fact, column)]
+        if fact in t_hits:
+            explained |= t_hits[fact]
+        penalty = 0.0
+        # Values: each group needs one candidate reachable from the facts.
+        bound: set[str] = set()
+        for group in frame.values:
+            choice = self._reach(fact, group)
+            if choice is None:
+                return None
+            vm, path, cost = choice
+            penalty += cost
+            reading.values.append((vm, path))
+            if not path and vm.column in self.tm(fact).entity:
+                bound.add("*self*")
+            bound.add(path[0].from_column if path else vm.column)
+            explained |= {lemma(w) for t in (vm.table,) for w in t.split("_")} & words
+        if frame.years is not None:
+            yc = self._year_column(fact)
+            if yc is None:
+                return None
+            reading.year_column = yc
+            bound.add(yc[0][0].from_column if yc[0] else yc[1])
+        # The answer.
+        target, noun_words = self._target(frame, fact, nouns)
+        if target is None:
+            return None
+        reading.target = target
+        explained |= noun_words
+        if target.table is not None and target.table in t_hits:
+            explained |= t_hits[target.table]
+        if not explained and frame.qword not in ("who",) and target.table is None and not frame.values:
+            return None
+        reading.covering = self._covering(fact, bound)
+        unexplained = words - explained
+        score = 3.0 * len(explained) - 1.0 * len(unexplained)
+        score += 1.5 if reading.covering else 0.0
+        score += 0.3 * self.tm(fact).priority - penalty - 0.3 * len(target.path)
+        score += 0.5 if measure is not None else 0.0
+        if column is not None and measure is not None:
+            # A column only adds to a measure when it is the rank the question asks about.
+            if self.role(fact, column) != "rank" or not (frame.ordinal or frame.qword == "where"):
+                score -= 2.0
+        if frame.ordinal is not None or frame.qword == "where":
+            score += 1.0 if self._rank_column(fact, column) else -1.0
+        if measure is None and column is None and fact not in t_hits and target.table != fact:
+            score -= 2.0  # nothing in the question points at this table itself
+        reading.score = score
+        reading.words = frozenset(explained)
+        reading.unexplained = frozenset(unexplained)
+        return reading
+
+    def _reach(self, fact: str, group: list[ValueMatch]) -> tuple[ValueMatch, tuple[Edge, ...], float] | None:
+        best: tuple[float, ValueMatch, tuple[Edge, ...]] | None = None
+        for vm in group:
+            path = self.graph.path(fact, vm.table)
+            cost = 0.0
+            if path is None:
+                path = self.graph.path(fact, vm.table, allow_reverse=True)
+                cost = 3.0
+                if path is None:
+                    continue
+            cost += 0.2 * len(path) - 0.5 * vm.score - 0.05 * self.tm(vm.table).priority
+            cost -= 0.01 * min(vm.prominence, 1000) / 1000
+            if vm.column in self.tm(vm.table).entity:
+                cost -= 0.1
+            if best is None or cost < best[0]:
+                best = (cost, vm, path)
+        if best is None:
+            return None
+        return best[1], best[2], max(best[0], 0.0)
+
+    def _year_column(self, fact: str) -> tuple[tuple[Edge, ...], str] | None:
+        own = self.time_column(fact)
+        if own is not None:
+            return (), own
+        best: tuple[int, tuple[Edge, ...], str] | None = None
+        for edge in self.graph.out.get(fact, []):
+            if not edge.forward:
+                continue
+            col = self.time_column(edge.to_table)
+            if col is not None and (best is None or -edge.priority < best[0]):
+                best = (-edge.priority, (edge,), col)
+        return (best[1], best[2]) if best else None
+
+    def time_column(self, table: str) -> str | None:
+        """The column that says when a row happened (a year or a date), not an attribute like a birthday."""
+        t = self.catalog.tables[table]
+        tm = self.tm(table)
+        names = [c.name for c in t.columns]
+        for col in tm.order_by:
+            if col in names and (col.lower() in _TIME_NAMES or self.role(table, col) == "time"):
+                return col
+        for pref in ("year", "season"):
+            for c in names:
+                if c.lower() == pref:
+                    return c
+        for c in t.columns:
+            low = c.name.lower()
+            if (c.is_temporal or low.endswith(("_year", "_date", "_at"))) and not any(
+                w in low for w in ("birth", "death", "born", "died")
+            ):
+                if self.role(table, c.name) in ("time", ""):
+                    return c.name
+        return None
+
+    def _rank_column(self, fact: str, column: str | None) -> str | None:
+        if column is not None and self.role(fact, column) == "rank":
+            return column
+        for c in self.catalog.tables[fact].columns:
+            if self.role(fact, c.name) == "rank":
+                return c.name
+        return None
+
+    def _target(
+        self, frame: Frame, fact: str, nouns: list[tuple[str, str | None, frozenset[str]]]
+    ) -> tuple[Target | None, frozenset[str]]:
+        """What the answer names: the noun's rows, a person for "who", a time for "when"."""
+        for table, col, syn in nouns:
+            if col is not None:
+                if table == fact:
+                    return Target(column=col), syn
+                path = self.graph.path(fact, table)
+                if path is not None:
+                    return Target(table=table, column=col, path=path), syn
+                continue
+            if not self.tm(table).entity:
+                continue  # rows without a name cannot be the answer's names
+            path = self.graph.path(fact, table)
+            if path is not None:
+                return Target(table=table, path=path), syn
+        if nouns and frame.qword in ("which", "how_many"):
+            return None, frozenset()  # the thing asked for cannot be reached from these facts
+        if frame.qword == "who" or (frame.qword == "list" and not nouns):
+            options = [(self.graph.path(fact, p), p) for p in self.person_tables]
+            reachable = [(len(path), p, path) for path, p in options if path is not None]
+            if reachable:
+                _, table, path = min(reachable)
+                return Target(table=table, path=path), frozenset()
+            for c in self.catalog.tables[fact].columns:
+                if c.is_text and self.role(fact, c.name) in ("name", "dimension", ""):
+                    return Target(column=c.name), frozenset()
+            return None, frozenset()
+        if frame.qword == "when":
+            tc = self.time_column(fact)
+            return (Target(column=tc) if tc else None), frozenset()
+        return Target(), frozenset()
+
+    def _covering(self, fact: str, bound: set[str]) -> bool:
+        """Whether the filters pin single rows of the fact table (a season total: no summing of races)."""
+        if "*self*" in bound:
+            return True
+        table = self.catalog.tables[fact]
+        fks = {e.from_column: e.to_table for e in self.graph.out.get(fact, []) if e.forward}
+        if not fks or not set(fks) & bound:
+            return False
+        tc = self.time_column(fact)
+        if tc is not None and tc not in bound:
+            return False
+        # A key to rows that happen in time (a race) must be bound too, or many of them fall under the filters.
+        for col, ref in fks.items():
+            if col not in bound and ref in self.catalog.tables and self.time_column(ref) is not None:
+                return False
+        return table.rows > 0
+
+    # -- helpers for the SQL builder ---------------------------------------------------------------------------
+    def measure(self, name: str) -> Measure:
+        return self.model.measures[name]
+
+

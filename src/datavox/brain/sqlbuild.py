@@ -1,0 +1,393 @@
+"""A reading of a question as one SELECT, built as a sqlglot expression and written in the target dialect.
+
+Joins go out from the fact table along the paths the planner found; each table reached by a different path
+gets its own alias. Measure filters and default filters of the semantic model are parsed with sqlglot and
+their columns qualified, never pasted as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from datavox.brain.joins import Edge
+from datavox.brain.parse import Frame
+from datavox.brain.plan import Planner, Reading
+
+
+@dataclass
+class Shape:
+    """What the query computes, for the spoken answer."""
+
+    kind: str  # value | list | count | sum | avg | top | first | rank | compare | when | yesno
+    value_label: str = ""  # what the number counts ("race wins", "points")
+    target_label: str = ""  # what the names are ("driver")
+    filters: list[str] = field(default_factory=list)  # spoken filters: values and years
+    name_column: str = ""  # output column holding names
+    value_column: str = ""  # output column holding the number
+    limit: int | None = None
+
+
+class Builder:
+    def __init__(self, planner: Planner, dialect: str) -> None:
+        self.p = planner
+        self.dialect = dialect
+        self.aliases: dict[tuple[Edge, ...], str] = {}
+        self.used_names: set[str] = set()
+        self.select = exp.Select()
+
+    # -- joins ---------------------------------------------------------------------------------------------
+    def _alias_for(self, table: str) -> str:
+        name = table
+        n = 2
+        while name in self.used_names:
+            name = f"{table}_{n}"
+            n += 1
+        self.used_names.add(name)
+        return name
+
+    def join(self, path: tuple[Edge, ...]) -> str:
+        """The alias of the table at the end of `path`, joining whatever is missing on the way."""
+        alias = self.aliases[()]
+        for i in range(len(path)):
+            prefix = path[: i + 1]
+            if prefix in self.aliases:
+                alias = self.aliases[prefix]
+                continue
+            edge = path[i]
+            new = self._alias_for(edge.to_table)
+            cond = exp.EQ(
+                this=exp.column(edge.to_column, table=new),
+                expression=exp.column(edge.from_column, table=alias),
+            )
+            self.select = self.select.join(
+                exp.Table(this=exp.to_identifier(edge.to_table), alias=_table_alias(new, edge.to_table)),
+                on=cond,
+            )
+            self.aliases[prefix] = new
+            self._default_filter(edge.to_table, new)
+            alias = new
+        return alias
+
+    def _default_filter(self, table: str, alias: str) -> None:
+        cond = self.p.tm(table).default_filter
+        if cond:
+            self.select = self.select.where(qualify(cond, alias))
+
+    # -- the query -----------------------------------------------------------------------------------------
+    def build(self, frame: Frame, r: Reading) -> tuple[str, Shape]:
+        fact_alias = self._alias_for(r.fact)
+        self.aliases[()] = fact_alias
+        self.select = self.select.from_(
+            exp.Table(this=exp.to_identifier(r.fact), alias=_table_alias(fact_alias, r.fact))
+        )
+        self._default_filter(r.fact, fact_alias)
+        shape = Shape(kind="list")
+        rank_col = self.p._rank_column(r.fact, r.column)
+        use_rank = rank_col is not None and (frame.ordinal is not None)
+
+        # Filters: the measure's own condition (unless an ordinal replaces it), values, years.
+        measure = self.p.measure(r.measure) if r.measure else None
+        if measure is not None and measure.filter and not use_rank:
+            self.select = self.select.where(qualify(measure.filter, fact_alias))
+        if use_rank and rank_col is not None:
+            self.select = self.select.where(
+                exp.EQ(this=exp.column(rank_col, table=fact_alias), expression=exp.Literal.number(frame.ordinal))
+            )
+            shape.filters.append(_ordinal_word(frame.ordinal or 0) + " place")
+        if r.column is not None and self.p.role(r.fact, r.column) == "flag":
+            self.select = self.select.where(exp.column(r.column, table=fact_alias))
+        compare_groups = self._compare_values(frame, r)
+        for vm, path in r.values:
+            if compare_groups and (vm.table, vm.column) == compare_groups[0]:
+                continue
+            alias = self.join(path)
+            self.select = self.select.where(
+                exp.EQ(this=exp.column(vm.column, table=alias), expression=exp.Literal.string(vm.value))
+            )
+            shape.filters.append(vm.value)
+        if frame.years is not None and r.year_column is not None:
+            ypath, ycol = r.year_column
+            yalias = self.join(ypath)
+            ycolumn = self._year_expr(ypath[-1].to_table if ypath else r.fact, ycol, yalias)
+            y = frame.years
+            if y.sub is not None:
+                self.select = self.select.where(exp.In(this=ycolumn, query=exp.Subquery(this=y.sub)))
+            elif y.values:
+                self.select = self.select.where(
+                    exp.In(this=ycolumn, expressions=[exp.Literal.number(v) for v in y.values])
+                )
+            else:
+                if y.lo is not None and y.lo == y.hi:
+                    self.select = self.select.where(exp.EQ(this=ycolumn, expression=exp.Literal.number(y.lo)))
+                else:
+                    if y.lo is not None:
+                        self.select = self.select.where(exp.GTE(this=ycolumn, expression=exp.Literal.number(y.lo)))
+                    if y.hi is not None:
+                        self.select = self.select.where(
+                            exp.LTE(this=ycolumn.copy(), expression=exp.Literal.number(y.hi))
+                        )
+            shape.filters.append(("in " if (y.lo == y.hi and y.lo) or y.sub is not None else "") + y.describe())
+
+        value_expr, value_label, agg_kind = self._value(frame, r, fact_alias, measure)
+        shape.value_label = value_label
+        target_alias, name_expr = self._target(r, fact_alias)
+        shape.target_label = self._target_label(r)
+
+        if compare_groups:
+            self._compare(frame, r, compare_groups, value_expr, shape)
+        elif frame.qword == "where" and rank_col is not None and not use_rank:
+            col = exp.column(rank_col, table=fact_alias)
+            self.select = self.select.select(col.as_("position")).limit(10)
+            shape.kind, shape.value_column = "rank", "position"
+        elif frame.qword == "when" and r.target.column is not None:
+            tcol = exp.column(r.target.column, table=fact_alias)
+            self.select = self.select.select(tcol.as_(r.target.column)).distinct()
+            if frame.first_last:
+                self.select = self.select.order_by(exp.Ordered(this=tcol.copy(), desc=frame.first_last == "last"))
+                self.select = self.select.limit(1)
+            else:
+                self.select = self.select.order_by(tcol.copy()).limit(50)
+            shape.kind, shape.value_column = "when", r.target.column
+        elif name_expr is not None and (frame.order or frame.top_n):
+            self._top(frame, r, name_expr, value_expr, agg_kind, shape)
+        elif name_expr is not None and frame.first_last:
+            order = self._order_columns(r, fact_alias)
+            self.select = self.select.select(name_expr.as_(shape.name_column or "name"))
+            for col in order:
+                self.select = self.select.order_by(exp.Ordered(this=col, desc=frame.first_last == "last"))
+            self.select = self.select.limit(1)
+            shape.kind, shape.name_column = "first", "name"
+        elif frame.agg in ("count", "sum", "avg") or frame.qword in ("how_many", "how_much", "yesno"):
+            self._aggregate(frame, r, value_expr, agg_kind, target_alias, shape)
+        elif name_expr is not None:
+            self.select = self.select.select(name_expr.as_("name"))
+            self.select = self.select.group_by(name_expr.copy())
+            order = self._order_columns(r, fact_alias)
+            if order:
+                self.select = self.select.order_by(exp.Min(this=order[0]))
+            else:
+                self.select = self.select.order_by(name_expr.copy())
+            self.select = self.select.limit(50)
+            shape.kind, shape.name_column = "list", "name"
+        elif r.column is not None:
+            col = exp.column(r.column, table=fact_alias)
+            if frame.order or frame.first_last:
+                self.select = self.select.select(col.as_(r.column))
+                desc = frame.order == "max" or frame.first_last == "last"
+                self.select = self.select.order_by(exp.Ordered(this=col.copy(), desc=desc)).limit(1)
+                self.select = self.select.where(exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null())))
+            else:
+                self.select = self.select.select(col.as_(r.column)).limit(20)
+            shape.kind, shape.value_column = "value", r.column
+        else:
+            self._aggregate(frame, r, value_expr, agg_kind, target_alias, shape)
+        return self.select.sql(dialect=self.dialect), shape
+
+    def expression(self) -> exp.Select:
+        """The built query as an expression (a sub-query of another)."""
+        return self.select
+
+    # -- pieces --------------------------------------------------------------------------------------------
+    def _year_expr(self, table: str, column: str, alias: str) -> exp.Expression:
+        col = self.p.catalog.tables[table].column(column)
+        if col is not None and col.is_temporal:
+            return exp.Year(this=exp.column(column, table=alias))
+        return exp.column(column, table=alias)
+
+    def _value(
+        self, frame: Frame, r: Reading, fact_alias: str, measure: object
+    ) -> tuple[exp.Expression, str, str]:
+        """The number the question is about: the measure's count or sum, or a column of the fact table."""
+        m = self.p.measure(r.measure) if r.measure else None
+        col_role = self.p.role(r.fact, r.column) if r.column else ""
+        if r.column is not None and col_role == "measure" and (m is None or frame.agg in ("sum", "avg")):
+            col = exp.column(r.column, table=fact_alias)
+            return col, _label(r.column), "column"
+        if m is not None:
+            label = _label(r.measure or "")
+            if m.aggregate != "count" and m.column:
+                col = exp.column(m.column, table=fact_alias)
+                return col, label, m.aggregate
+            return exp.Count(this=exp.Star()), label, "count"
+        if r.column is not None and col_role == "measure":
+            return exp.column(r.column, table=fact_alias), _label(r.column), "column"
+        return exp.Count(this=exp.Star()), _label(r.fact), "count"
+
+    def _target(self, r: Reading, fact_alias: str) -> tuple[str | None, exp.Expression | None]:
+        t = r.target
+        if t.table is not None:
+            alias = self.join(t.path)
+            if t.column is not None:
+                return alias, exp.column(t.column, table=alias)
+            entity = self.p.tm(t.table).entity
+            name = entity[0] if entity else _first_text(self.p, t.table)
+            return alias, (exp.column(name, table=alias) if name else None)
+        if t.column is not None:
+            return fact_alias, exp.column(t.column, table=fact_alias)
+        return None, None
+
+    def _target_label(self, r: Reading) -> str:
+        if r.target.table is not None:
+            syn = self.p.tm(r.target.table).synonyms
+            return syn[0] if syn else r.target.table.replace("_", " ")
+        if r.target.column is not None:
+            return r.target.column.replace("_", " ")
+        return ""
+
+    def _order_columns(self, r: Reading, fact_alias: str) -> list[exp.Expression]:
+        cols = [c for c in self.p.tm(r.fact).order_by if self.p.catalog.tables[r.fact].column(c) is not None]
+        if cols:
+            return [exp.column(c, table=fact_alias) for c in cols]
+        tc = self.p.time_column(r.fact)
+        if tc:
+            return [exp.column(tc, table=fact_alias)]
+        # Through the year path (races of a result row), so "first" still means earliest.
+        if r.year_column is not None and r.year_column[0]:
+            alias = self.join(r.year_column[0])
+            return [exp.column(r.year_column[1], table=alias)]
+        return []
+
+    def _aggregate_expr(self, value_expr: exp.Expression, agg_kind: str, frame: Frame) -> exp.Expression:
+        if isinstance(value_expr, exp.Count):
+            return value_expr
+        if frame.agg == "avg":
+            return exp.Avg(this=value_expr)
+        if agg_kind in ("avg", "min", "max"):
+            return {"avg": exp.Avg, "min": exp.Min, "max": exp.Max}[agg_kind](this=value_expr)
+        return exp.Sum(this=value_expr)
+
+    def _top(
+        self,
+        frame: Frame,
+        r: Reading,
+        name_expr: exp.Expression,
+        value_expr: exp.Expression,
+        agg_kind: str,
+        shape: Shape,
+    ) -> None:
+        limit = frame.top_n or 1
+        desc = frame.order != "min"
+        metric_alias = _ident(shape.value_label or "value")
+        if r.target.table == r.fact and agg_kind == "column":
+            # One row per thing already (a career total on the drivers table): no grouping needed.
+            self.select = self.select.select(name_expr.as_("name"), value_expr.as_(metric_alias))
+            self.select = self.select.where(exp.Not(this=exp.Is(this=value_expr.copy(), expression=exp.Null())))
+            self.select = self.select.order_by(exp.Ordered(this=value_expr.copy(), desc=desc))
+        else:
+            agg = self._aggregate_expr(value_expr, agg_kind, frame)
+            self.select = self.select.select(name_expr.as_("name"), agg.as_(metric_alias))
+            self.select = self.select.group_by(name_expr.copy())
+            self.select = self.select.order_by(exp.Ordered(this=exp.column(metric_alias), desc=desc))
+        self.select = self.select.limit(limit)
+        shape.kind, shape.name_column, shape.value_column, shape.limit = "top", "name", metric_alias, limit
+
+    def _aggregate(
+        self,
+        frame: Frame,
+        r: Reading,
+        value_expr: exp.Expression,
+        agg_kind: str,
+        target_alias: str | None,
+        shape: Shape,
+    ) -> None:
+        alias = _ident(shape.value_label or "value")
+        if r.target.table == r.fact and frame.qword == "how_many" and agg_kind == "column":
+            # "How many drivers have won a title?": rows of the noun's table that have some of the measure.
+            self.select = self.select.where(exp.GT(this=value_expr, expression=exp.Literal.number(0)))
+            value_expr, agg_kind = exp.Count(this=exp.Star()), "count"
+            shape.value_label = self._target_label(r)
+            alias = _ident(shape.value_label)
+            expr: exp.Expression = value_expr
+        elif r.target.table is not None and r.target.table != r.fact and isinstance(value_expr, exp.Count):
+            # "How many drivers ...": distinct rows of the noun's table, not rows of the facts.
+            key = r.target.path[-1].to_column if r.target.path else "id"
+            expr = exp.Count(
+                this=exp.Distinct(expressions=[exp.column(key, table=target_alias)])
+            )
+            shape.value_label = self._target_label(r)
+            alias = _ident(shape.value_label)
+        elif frame.agg == "avg":
+            expr = exp.Avg(this=value_expr)
+            shape.kind = "avg"
+        else:
+            expr = self._aggregate_expr(value_expr, agg_kind, frame)
+        self.select = self.select.select(expr.as_(alias))
+        shape.value_column = alias
+        if shape.kind != "avg":
+            shape.kind = "yesno" if frame.qword == "yesno" else ("count" if isinstance(expr, exp.Count) else "sum")
+
+    def _compare_values(self, frame: Frame, r: Reading) -> list[tuple[str, str]]:
+        if not frame.compare:
+            return []
+        seen: dict[tuple[str, str], int] = {}
+        for vm, _ in r.values:
+            seen[(vm.table, vm.column)] = seen.get((vm.table, vm.column), 0) + 1
+        return [k for k, n in seen.items() if n >= 2]
+
+    def _compare(
+        self,
+        frame: Frame,
+        r: Reading,
+        groups: list[tuple[str, str]],
+        value_expr: exp.Expression,
+        shape: Shape,
+    ) -> None:
+        table, column = groups[0]
+        names = [vm.value for vm, _ in r.values if (vm.table, vm.column) == (table, column)]
+        path = next(p for vm, p in r.values if (vm.table, vm.column) == (table, column))
+        alias = self.join(path)
+        name_expr = exp.column(column, table=alias)
+        self.select = self.select.where(exp.In(this=name_expr, expressions=[exp.Literal.string(n) for n in names]))
+        metric_alias = _ident(shape.value_label or "value")
+        if isinstance(value_expr, exp.Count) or r.target.table != r.fact:
+            agg = value_expr if isinstance(value_expr, exp.Count) else exp.Sum(this=value_expr)
+        else:
+            agg = exp.Sum(this=value_expr)
+        self.select = self.select.select(name_expr.as_("name"), agg.as_(metric_alias))
+        self.select = self.select.group_by(name_expr.copy())
+        desc = frame.order != "min"
+        self.select = self.select.order_by(exp.Ordered(this=exp.column(metric_alias), desc=desc))
+        shape.kind, shape.name_column, shape.value_column = "compare", "name", metric_alias
+
+
+def qualify(condition: str, alias: str) -> exp.Expression:
+    """A condition written against one table, its columns qualified with that table's alias."""
+    tree = sqlglot.parse_one(condition)
+    for col in tree.find_all(exp.Column):
+        if not col.table:
+            col.set("table", exp.to_identifier(alias))
+    return tree
+
+
+def _table_alias(alias: str, table: str) -> exp.TableAlias | None:
+    return None if alias == table else exp.TableAlias(this=exp.to_identifier(alias))
+
+
+def _first_text(planner: Planner, table: str) -> str | None:
+    for c in planner.catalog.tables[table].columns:
+        if c.is_text and planner.role(table, c.name) != "identifier":
+            return c.name
+    return None
+
+
+def _label(name: str) -> str:
+    words = name.replace("_", " ").split()
+    if words and words[0] == "total" and len(words) > 1:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _ident(label: str) -> str:
+    out = "".join(ch if ch.isalnum() else "_" for ch in label.lower()).strip("_")
+    return out or "value"
+
+
+def _ordinal_word(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
