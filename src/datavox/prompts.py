@@ -76,12 +76,23 @@ chart.
 {small_talk}"""
 
 
+# What differs between the SQL dialects, said once so small models do not mix them up (sqlglot names).
+DIALECT_NOTES: dict[str, str] = {
+    "duckdb": "DuckDB: LIMIT n; ILIKE for case-insensitive matching; strings in single quotes.",
+    "sqlite": "SQLite: LIMIT n; no ILIKE (use LOWER(x) LIKE ...); strftime('%Y', d) for years.",
+    "postgres": "PostgreSQL: LIMIT n; ILIKE for case-insensitive matching; EXTRACT(YEAR FROM d) for years.",
+    "mysql": "MySQL/MariaDB: LIMIT n; backticks only if a name needs quoting; YEAR(d) for years.",
+    "tsql": "SQL Server: SELECT TOP (n) instead of LIMIT; YEAR(d) for years; square brackets to quote names.",
+}
+
+
 def system_prompt(dialect: str) -> str:
     """The stable instructions of the one-call turn."""
+    note = DIALECT_NOTES.get(dialect, "")
     return SYSTEM.format(
         intent=INTENT,
         rewrite=REWRITE,
-        sql_rules=SQL_RULES.format(dialect=dialect),
+        sql_rules=SQL_RULES.format(dialect=dialect) + (f"\n- {note}" if note else ""),
         answer_style=ANSWER_STYLE.format(),
         small_talk=SMALL_TALK,
     )
@@ -112,9 +123,13 @@ def turn_user_message(
     values: str,
     examples: str,
     history: str,
+    suggestions: str = "",
 ) -> str:
     """The per-turn part: linked schema, matched values, examples, conversation, then the turn itself."""
-    parts = [f"Dialect: {dialect}", f"Schema (only the part relevant to this turn):\n{schema}"]
+    parts = [f"Dialect: {dialect}"]
+    if suggestions:  # nothing in the schema matched: likely small talk, which suggests questions
+        parts.append(f"Questions this data can answer:\n{suggestions}")
+    parts.append(f"Schema (only the part relevant to this turn):\n{schema}")
     parts.append(f"Matched values (names in the question found in the database):\n{values or '(none)'}")
     if examples:
         parts.append(f"Verified examples (question -> SQL):\n{examples}")

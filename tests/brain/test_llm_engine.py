@@ -264,7 +264,12 @@ def test_small_talk_is_answered_without_sql(world: World) -> None:
     world.server.script(
         turn(None, "Hi! Ask me about players, teams and goals.", intent="CONVERSATIONAL", standalone="hello")
     )
-    answer = world.engine().ask("Hello there!")
+    world.semantic.examples = ["Who scored the most goals?"]
+    try:
+        answer = world.engine().ask("Hello there!")
+    finally:
+        world.semantic.examples = []
+    assert "Questions this data can answer:\n- Who scored the most goals?" in world.server.requests[0].prompt_text
     assert answer.intent is Intent.CONVERSATIONAL
     assert answer.sql is None and answer.rows == []
     assert answer.answer == "Hi! Ask me about players, teams and goals."

@@ -115,6 +115,7 @@ class LlmEngine:
             values=self._render_values(matches),
             examples=render_examples(self.examples.select(question)),
             history=render_history(history),
+            suggestions=self._suggestions(linked),
         )
         timings["link"] = _ms(t)
         messages: list[dict[str, Any]] = [
@@ -205,6 +206,12 @@ class LlmEngine:
             log.exception("value linking failed")
             return []
         return found[:MAX_VALUE_MATCHES]
+
+    def _suggestions(self, linked: LinkedSchema) -> str:
+        """The semantic model's example questions, when the turn matched nothing in the schema."""
+        if any(t.score > 0 for t in linked.tables) or not self.semantic.examples:
+            return ""
+        return "\n".join(f"- {q}" for q in self.semantic.examples[:5])
 
     def _render_values(self, matches: Sequence[_Match]) -> str:
         lines = []
