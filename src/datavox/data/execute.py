@@ -168,8 +168,13 @@ class Executor:
         executed = sql
         if self.guard:
             try:
+                allowed = self.allowed_tables
+            except Exception as exc:  # the database cannot be reached: a query error, audited like one
+                self._audit(source, sql, None, "error", 0, started, str(exc))
+                raise QueryError(str(exc)) from exc
+            try:
                 executed = guard_module.check_sql(
-                    sql, dialect=self.dialect, allowed_tables=self.allowed_tables, row_cap=self.row_cap + 1
+                    sql, dialect=self.dialect, allowed_tables=allowed, row_cap=self.row_cap + 1
                 )
             except guard_module.GuardError as exc:
                 self._audit(source, sql, None, "rejected", 0, started, exc.reason)
