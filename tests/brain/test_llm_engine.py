@@ -269,7 +269,10 @@ def test_small_talk_is_answered_without_sql(world: World) -> None:
         answer = world.engine().ask("Hello there!")
     finally:
         world.semantic.examples = []
-    assert "Questions this data can answer:\n- Who scored the most goals?" in world.server.requests[0].prompt_text
+    assert (
+        "Questions this data can answer:\n- Who scored the most goals?"
+        in world.server.requests[0].prompt_text
+    )
     assert answer.intent is Intent.CONVERSATIONAL
     assert answer.sql is None and answer.rows == []
     assert answer.answer == "Hi! Ask me about players, teams and goals."
@@ -421,3 +424,51 @@ def test_shipped_f1db_examples_run_and_linking_shrinks_the_prompt(f1db: str) -> 
     ]:
         linked = linker.link(question, value_tables=values)
         assert len(render_schema(linked, catalog, semantic)) * 3 < full, question
+
+
+# -- through the Brain --------------------------------------------------------------------------------------
+
+
+def _brain(world: World, **llm: Any) -> Any:
+    brain_module = pytest.importorskip("datavox.brain.brain")
+    settings = replace(world.settings, llm=replace(world.settings.llm, **llm))
+    return brain_module.Brain(settings, engine="llm", catalog=world.catalog, model=world.semantic)
+
+
+def test_brain_uses_the_llm_engine(world: World) -> None:
+    brain = _brain(world)
+    try:
+        world.server.script(turn("SELECT COUNT(*) AS n FROM teams", "There are {n} teams."))
+        answer = brain.ask("How many teams are there?")
+    finally:
+        brain.close()
+    assert answer.engine == "llm"
+    assert answer.answer == "There are 2 teams."
+    assert answer.fallback_reason is None
+
+
+@pytest.mark.parametrize(
+    ("failure", "requests"),
+    [
+        (Reply.status(429, retry_after="0"), 3),
+        (Reply.status(503, retry_after="0"), 3),
+        (
+            Reply.hang(3),
+            1,
+        ),  # 0.3 s timeout: the time budget (two timeouts) leaves no room for a 0.5 s backoff
+    ],
+)
+def test_brain_falls_back_offline_when_the_llm_is_unavailable(
+    world: World, failure: Reply, requests: int
+) -> None:
+    brain = _brain(world, timeout_s=0.3)  # the Brain's own client: real backoff, kept short by Retry-After: 0
+    try:
+        world.server.script(failure, failure, failure)
+        answer = brain.ask("How many teams are there?")
+    finally:
+        brain.close()
+    assert len(world.server.requests) == requests
+    assert answer.engine != "llm"
+    assert answer.fallback_reason and "attempt" in answer.fallback_reason
+    assert "sk-test" not in answer.fallback_reason
+    assert answer.rows == [[2]]  # the offline engine answered the question

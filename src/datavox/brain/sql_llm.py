@@ -372,7 +372,12 @@ def render_history(history: Sequence[HistoryTurn], turns: int = HISTORY_TURNS) -
     for turn in list(history)[-turns:]:
         who = "User" if turn.role == "user" else "Assistant"
         lines.append(f"{who}: {' '.join(turn.text.split())[:400]}")
-        sql = turn.meta.get("sql") if turn.role == "assistant" else None
+        # meta is the earlier answer's context (eval, voice), or holds it under "context" (some clients).
+        meta = turn.meta if isinstance(turn.meta, dict) else {}
+        nested = meta.get("context")
+        sql = meta.get("sql") or (nested.get("sql") if isinstance(nested, dict) else None)
+        if turn.role != "assistant":
+            sql = None
         if isinstance(sql, str) and sql:
             lines.append(f"  (SQL it ran: {' '.join(sql.split())[:600]})")
     return "\n".join(lines)
