@@ -158,7 +158,7 @@ def test_one_round_trip_prompt_holds_dialect_linked_schema_and_values(world: Wor
     assert "ledger" not in prompt  # 40 unrelated tables stay out
     assert request.body["response_format"]["type"] == "json_schema"
     assert {"timings_ms", "answer"} <= set(answer.to_dict())
-    assert {"link", "llm", "sql", "total"} <= set(answer.timings_ms)
+    assert {"link_ms", "llm_ms", "sql_ms", "total_ms"} <= set(answer.timings_ms)
 
 
 def test_schema_linking_keeps_prompt_small_on_large_schema(world: World) -> None:

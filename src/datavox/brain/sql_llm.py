@@ -10,7 +10,8 @@ template, so a turn stays one round trip; a second, small call phrases the answe
 does not fit the rows.
 
 `llm.LlmUnavailable` is not caught here: the brain falls back to the offline engine and says why.
-Per-turn cost (model calls, HTTP round trips, prompt size) is in `Answer.context["llm"]`.
+Per-turn cost (model calls, HTTP round trips, prompt size) is in `Answer.context["llm"]`; stage times in
+`Answer.timings_ms` (`link_ms`, `llm_ms`, `sql_ms`, `answer_ms`, `total_ms`).
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class LlmEngine:
             history=render_history(history),
             suggestions=self._suggestions(linked),
         )
-        timings["link"] = _ms(t)
+        timings["link_ms"] = _ms(t)
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": self.system_prompt},
             {"role": "user", "content": user_message},
@@ -133,14 +134,14 @@ class LlmEngine:
             try:
                 completion = self._call(messages, cost)
             except LlmBadOutput as bad:
-                timings["llm"] = timings.get("llm", 0.0) + _ms(t)
+                timings["llm_ms"] = timings.get("llm_ms", 0.0) + _ms(t)
                 error = "the reply was not the JSON object asked for"
                 messages += [
                     {"role": "assistant", "content": bad.content[:2000]},
                     {"role": "user", "content": "Reply with the JSON object only, with all six fields."},
                 ]
                 continue
-            timings["llm"] = timings.get("llm", 0.0) + _ms(t)
+            timings["llm_ms"] = timings.get("llm_ms", 0.0) + _ms(t)
             turn = completion.data or {}
             intent = _intent(turn.get("intent"))
             if intent is Intent.CONVERSATIONAL:
@@ -163,15 +164,15 @@ class LlmEngine:
             except QueryError as exc:
                 error = f"the database said: {exc}"
             else:
-                timings["sql"] = timings.get("sql", 0.0) + _ms(t)
+                timings["sql_ms"] = timings.get("sql_ms", 0.0) + _ms(t)
                 return self._answer(question, turn, result, timings, cost, started, linked)
-            timings["sql"] = timings.get("sql", 0.0) + _ms(t)
+            timings["sql_ms"] = timings.get("sql_ms", 0.0) + _ms(t)
             log.info("LLM SQL attempt %d failed: %s", attempt, error)
             messages += [
                 {"role": "assistant", "content": completion.content},
                 {"role": "user", "content": prompts.retry_message(error, self.dialect)},
             ]
-        timings["total"] = _ms(started)
+        timings["total_ms"] = _ms(started)
         return Answer(
             question=question,
             intent=Intent.STATISTICAL,
@@ -259,7 +260,7 @@ class LlmEngine:
         linked: LinkedSchema,
     ) -> Answer:
         reply = _PLACEHOLDER.sub("", _text(turn.get("answer_template")) or "").strip()
-        timings["total"] = _ms(started)
+        timings["total_ms"] = _ms(started)
         return Answer(
             question=question,
             intent=Intent.CONVERSATIONAL,
@@ -289,8 +290,8 @@ class LlmEngine:
             )
             if not text:
                 text = self._phrase(resolved, result, cost) or plain_answer(result.columns, result.rows)
-        timings["answer"] = _ms(t)
-        timings["total"] = _ms(started)
+        timings["answer_ms"] = _ms(t)
+        timings["total_ms"] = _ms(started)
         return Answer(
             question=question,
             intent=Intent.STATISTICAL,
