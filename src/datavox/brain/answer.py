@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from datavox.brain.sqlbuild import Shape
 from datavox.types import Cell
 
 MAX_LISTED = 5
 
 
+_MONTHS = ("January February March April May June July August September October November December").split()
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
+
+
 def say_number(value: Cell) -> str:
+    """A cell as it is said: numbers plainly, dates in words, booleans as yes or no."""
+    if isinstance(value, str):
+        m = _DATE.match(value)
+        if m and 1 <= int(m.group(2)) <= 12:
+            return f"{_MONTHS[int(m.group(2)) - 1]} {int(m.group(3))}, {m.group(1)}"
+        return value
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -19,10 +31,7 @@ def say_number(value: Cell) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.3g}"
     if value is None:
         return "nothing"
-    try:
-        return say_number(float(str(value))) if str(value).replace(".", "", 1).isdigit() else str(value)
-    except ValueError:
-        return str(value)
+    return say_number(str(value))
 
 
 def ordinal(n: int) -> str:
@@ -43,7 +52,12 @@ def plural(label: str, n: float) -> str:
     if not label:
         return ""
     if n == 1:
-        return label[:-1] if label.endswith("s") and not label.endswith("ss") and " " not in label else label
+        head, _, last = label.rpartition(" ")
+        if last.endswith("ies"):
+            last = last[:-3] + "y"
+        elif last.endswith("s") and not last.endswith(("ss", "us", "is")):
+            last = last[:-1]
+        return f"{head} {last}".strip()
     if label.endswith(("s", "x")):
         return label
     if label.endswith("y") and label[-2:-1] not in "aeiou":
@@ -52,8 +66,18 @@ def plural(label: str, n: float) -> str:
 
 
 def context_words(shape: Shape) -> str:
-    """The filters said back, so an answer stands on its own: "for Lewis Hamilton in 2020"."""
-    return " ".join(f for f in shape.filters if f).strip()
+    """The filters said back, so an answer stands on its own: "Lewis Hamilton, in 2020"."""
+    return ", ".join(f for f in [join_names(shape.filters), shape.when] if f).strip()
+
+
+def for_words(shape: Shape) -> str:
+    """ "for Lewis Hamilton in 2020", "in 2024", "" — after a number."""
+    parts = []
+    if shape.filters:
+        parts.append("for " + join_names(shape.filters))
+    if shape.when:
+        parts.append(shape.when)
+    return (" " + " ".join(parts)) if parts else ""
 
 
 def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: bool = False) -> str:
@@ -61,7 +85,7 @@ def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: b
     about = f" ({where})" if where else ""
     if not rows:
         what = shape.value_label or shape.target_label or "matching rows"
-        return f"I couldn't find any {what}{' for ' + where if where else ''} in the data."
+        return f"I couldn't find any {what}{for_words(shape)} in the data."
     idx = {c: i for i, c in enumerate(columns)}
 
     def cell(row: list[Cell], name: str, default: int = 0) -> Cell:
@@ -71,21 +95,23 @@ def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: b
     if kind in ("count", "sum", "avg"):
         value = cell(rows[0], shape.value_column)
         if value is None:
-            return f"I couldn't find any {shape.value_label or 'values'}{' for ' + where if where else ''}."
+            return f"I couldn't find any {shape.value_label or 'values'}{for_words(shape)}."
         label = shape.value_label
         if kind == "avg":
             return f"The average {label} is {say_number(value)}{about}."
         n = float(value) if isinstance(value, int | float) else 0.0
-        return f"{say_number(value)} {plural(label, n)}{' for ' + where if where else ''}.".strip()
+        return f"{say_number(value)} {plural(label, n)}{for_words(shape)}.".strip()
     if kind == "yesno":
         value = cell(rows[0], shape.value_column)
         yes = isinstance(value, int | float) and value > 0
         return f"{'Yes' if yes else 'No'}: {say_number(value)} {plural(shape.value_label, float(value or 0))}{about}."
     if kind == "rank":
         pos = cell(rows[0], shape.value_column)
-        if isinstance(pos, int | float):
-            return f"{ordinal(int(pos))}{about}."
-        return f"Position {say_number(pos)}{about}."
+        said = ordinal(int(pos)) if isinstance(pos, int | float) else f"position {say_number(pos)}"
+        if shape.filters:
+            at = f" at {join_names(shape.filters[1:])}" if len(shape.filters) > 1 else ""
+            return f"{shape.filters[0]} was {said}{at}{' ' + shape.when if shape.when else ''}."
+        return f"{said[0].upper()}{said[1:]}{about}."
     if kind in ("top", "compare"):
         parts = []
         for row in rows[:MAX_LISTED]:

@@ -70,6 +70,7 @@ class ValueIndex:
                 self._add(table_name, column_name, value)
         self._prune_partials()
         self._keys = list(self.exact)
+        self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
         if fetch is not None:
             self._load_prominence(model, fetch)
 
@@ -158,12 +159,21 @@ class ValueIndex:
             if out:
                 return _best_per_column(out)
         fuzzy_ok = len(gram) <= 3 and len(key) >= 5 and not is_schema_word
-        if fuzzy_ok and not any(w in STOPWORDS for w in (words[0], words[-1])):
-            hit = process.extractOne(key, self._keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        if fuzzy_ok and not any(w in STOPWORDS or lemma(w) in self.vocabulary for w in (words[0], words[-1])):
+            hit = self._fuzzy(key)
             if hit is not None:
                 for table, column, value in self.exact[hit[0]]:
                     out.append(self._vm(table, column, value, 0.75 * hit[1] / 100, span, key))
         return out
+
+    def _fuzzy(self, key: str) -> tuple[str, float] | None:
+        """The closest value to a misheard name; remembered, as spoken questions repeat their words."""
+        if key not in self._fuzzy_cache:
+            hit = process.extractOne(key, self._keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if len(self._fuzzy_cache) > 20000:
+                self._fuzzy_cache.clear()
+            self._fuzzy_cache[key] = (hit[0], float(hit[1])) if hit is not None else None
+        return self._fuzzy_cache[key]
 
     def _vm(self, table: str, column: str, value: str, score: float, span: tuple[int, int], key: str) -> ValueMatch:
         return ValueMatch(table, column, value, score, span, key, self.prominence.get((table, column, value), 0.0))

@@ -20,6 +20,7 @@ from datavox.brain.linking import ValueIndex, ValueMatch
 from datavox.brain.parse import Frame, YearFilter, parse, split_clause
 from datavox.brain.plan import Planner
 from datavox.brain.sqlbuild import Builder, Shape
+from datavox.brain.text import fold
 from datavox.data.schema import Catalog
 from datavox.data.semantic import SemanticModel
 from datavox.types import Answer, HistoryTurn, Intent, QueryResult
@@ -157,7 +158,9 @@ class OfflineEngine:
         if frame.thing_ref and thing and thing[0].table not in present:
             frame.values = [*frame.values, thing[:1]]
             notes.append(f"they = {thing[0].value}")
-        if frame.year_ref and frame.years is None and ctx.get("years"):
+        # "That year" — and a plain "he"/"they" about the same moment ("How many points did he score?").
+        referred = (frame.person_ref or frame.thing_ref) and not _all_time(frame)
+        if (frame.year_ref or referred) and frame.years is None and ctx.get("years"):
             lo, hi, values = ctx["years"]
             frame.years = YearFilter(lo, hi, tuple(values))
             notes.append(f"year = {frame.years.describe()}")
@@ -170,7 +173,7 @@ class OfflineEngine:
     def _inherit_refs(self, base: Frame, ctx: dict[str, Any]) -> Frame:
         # The earlier question may itself have leant on its own context; its resolved values are stored.
         base.values = [[_vm(v)] for v in ctx.get("values", [])] or base.values
-        if base.years is None and ctx.get("years"):
+        if ctx.get("years"):
             lo, hi, values = ctx["years"]
             base.years = YearFilter(lo, hi, tuple(values))
         return base
@@ -285,6 +288,12 @@ def _groups(matches: list[ValueMatch]) -> list[list[ValueMatch]]:
     for m in matches:
         groups.setdefault(m.span, []).append(m)
     return [groups[s] for s in sorted(groups)]
+
+
+def _all_time(frame: Frame) -> bool:
+    """ "career", "ever", "in total": the question is about all time, not the year talked about."""
+    words = set(fold(frame.question).split())
+    return bool(words & {"career", "ever", "total", "overall", "alltime", "all", "history", "lifetime"})
 
 
 def _pronoun(frame: Frame) -> str:

@@ -122,6 +122,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     for phrase in sorted((fold(n) for n in (*noise, *GENERIC_NOISE)), key=len, reverse=True):
         if phrase:
             text = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", " ", text)
+    text = re.sub(r"(?<![a-z0-9])runners? up(?![a-z0-9])", "second", text)
     text = re.sub(r"\s+", " ", text).strip()
     toks = tokens(text)
     frame = Frame(question=question, text=text, toks=toks)
@@ -182,6 +183,10 @@ def _question_word(frame: Frame, words: list[str], used: set[int]) -> None:
         frame.qword, frame.after_qword = "when", i + 1
     elif at(i, "where"):
         frame.qword, frame.after_qword = "where", i + 1
+    elif at(i, "top"):
+        frame.qword, frame.after_qword = "list", i + 1
+        if i + 1 < n and (w[i + 1].isdigit() or w[i + 1] in NUMBERS):
+            frame.after_qword += 1
     elif at(i, "list", "name", "show", "give", "tell", "find", "get"):
         frame.qword, frame.after_qword = "list", i + 1
         if at(i + 1, "me", "us"):

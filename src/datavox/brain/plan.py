@@ -105,6 +105,8 @@ class Planner:
         self.graph = graph
         self.vocab = Vocabulary.build(catalog, model)
         self.person_tables = [t for t, tm in model.tables.items() if tm.person and t in catalog.tables]
+        self._pointed: set[str] = set()
+        self._time_columns: dict[str, str | None] = {}
 
     def tm(self, table: str) -> TableModel:
         return self.model.tables.get(table) or TableModel()
@@ -128,6 +130,13 @@ class Planner:
         candidates |= {n[0] for n in nouns[:1]}
         for group in frame.values:
             candidates |= {m.table for m in group}
+        pointed = set(candidates)
+        # Facts about the things named: tables whose keys lead to a value's or the noun's table.
+        anchors = {m.table for g in frame.values for m in g} | {n[0] for n in nouns[:1]}
+        for t in self.catalog.tables:
+            if t not in candidates and any(self.graph.path(t, a) for a in anchors if a != t):
+                candidates.add(t)
+        self._pointed = pointed
         best: Reading | None = None
         for fact in sorted(candidates):
             if fact not in self.catalog.tables or not self.tm(fact).exposed:
@@ -228,20 +237,23 @@ class Planner:
             reading.year_column = yc
             bound.add(yc[0][0].from_column if yc[0] else yc[1])
         # The answer.
-        target, noun_words = self._target(frame, fact, nouns)
+        target, noun_words = self._target(frame, fact, nouns, column)
         if target is None:
             return None
         reading.target = target
         explained |= noun_words
         if target.table is not None and target.table in t_hits:
             explained |= t_hits[target.table]
-        if not explained and frame.qword not in ("who",) and target.table is None and not frame.values:
-            return None
+        if not explained and target.table is None and frame.qword not in ("who", "when", "where"):
+            return None  # nothing in the question names these facts: no silent guess
+        if target.path:
+            bound.add(target.path[0].from_column)  # grouped by the answer's rows: one row each
         reading.covering = self._covering(fact, bound)
         unexplained = words - explained
         score = 3.0 * len(explained) - 1.0 * len(unexplained)
         score += 1.5 if reading.covering else 0.0
-        score += 0.3 * self.tm(fact).priority - penalty - 0.3 * len(target.path)
+        priority = self.tm(fact).priority if fact in self._pointed or fact in t_hits else min(self.tm(fact).priority, 0)
+        score += 0.3 * priority - penalty - 0.3 * len(target.path)
         score += 0.5 if measure is not None else 0.0
         if column is not None and measure is not None:
             # A column only adds to a measure when it is the rank the question asks about.
@@ -291,6 +303,11 @@ class Planner:
 
     def time_column(self, table: str) -> str | None:
         """The column that says when a row happened (a year or a date), not an attribute like a birthday."""
+        if table not in self._time_columns:
+            self._time_columns[table] = self._find_time_column(table)
+        return self._time_columns[table]
+
+    def _find_time_column(self, table: str) -> str | None:
         t = self.catalog.tables[table]
         tm = self.tm(table)
         names = [c.name for c in t.columns]
@@ -319,7 +336,11 @@ class Planner:
         return None
 
     def _target(
-        self, frame: Frame, fact: str, nouns: list[tuple[str, str | None, frozenset[str]]]
+        self,
+        frame: Frame,
+        fact: str,
+        nouns: list[tuple[str, str | None, frozenset[str]]],
+        column: str | None = None,
     ) -> tuple[Target | None, frozenset[str]]:
         """What the answer names: the noun's rows, a person for "who", a time for "when"."""
         for table, col, syn in nouns:
@@ -343,11 +364,15 @@ class Planner:
             if reachable:
                 _, table, path = min(reachable)
                 return Target(table=table, path=path), frozenset()
+            if self.person_tables:
+                return None, frozenset()  # people exist in this data, just not reachable from these facts
             for c in self.catalog.tables[fact].columns:
                 if c.is_text and self.role(fact, c.name) in ("name", "dimension", ""):
                     return Target(column=c.name), frozenset()
             return None, frozenset()
         if frame.qword == "when":
+            if column is not None and self.role(fact, column) == "time":
+                return Target(column=column), frozenset()
             tc = self.time_column(fact)
             return (Target(column=tc) if tc else None), frozenset()
         return Target(), frozenset()
@@ -356,6 +381,8 @@ class Planner:
         """Whether the filters pin single rows of the fact table (a season total: no summing of races)."""
         if "*self*" in bound:
             return True
+        if self.tm(fact).entity:
+            return False  # rows of a named thing are pinned only by its name
         table = self.catalog.tables[fact]
         fks = {e.from_column: e.to_table for e in self.graph.out.get(fact, []) if e.forward}
         if not fks or not set(fks) & bound:

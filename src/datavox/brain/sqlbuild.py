@@ -24,7 +24,8 @@ class Shape:
     kind: str  # value | list | count | sum | avg | top | first | rank | compare | when | yesno
     value_label: str = ""  # what the number counts ("race wins", "points")
     target_label: str = ""  # what the names are ("driver")
-    filters: list[str] = field(default_factory=list)  # spoken filters: values and years
+    filters: list[str] = field(default_factory=list)  # spoken filters: the values named
+    when: str = ""  # the years, said: "in 2020", "from 2010 to 2015"
     name_column: str = ""  # output column holding names
     value_column: str = ""  # output column holding the number
     limit: int | None = None
@@ -96,7 +97,6 @@ class Builder:
             self.select = self.select.where(
                 exp.EQ(this=exp.column(rank_col, table=fact_alias), expression=exp.Literal.number(frame.ordinal))
             )
-            shape.filters.append(_ordinal_word(frame.ordinal or 0) + " place")
         if r.column is not None and self.p.role(r.fact, r.column) == "flag":
             self.select = self.select.where(exp.column(r.column, table=fact_alias))
         compare_groups = self._compare_values(frame, r)
@@ -129,7 +129,7 @@ class Builder:
                         self.select = self.select.where(
                             exp.LTE(this=ycolumn.copy(), expression=exp.Literal.number(y.hi))
                         )
-            shape.filters.append(("in " if (y.lo == y.hi and y.lo) or y.sub is not None else "") + y.describe())
+            shape.when = ("in " if (y.lo == y.hi and y.lo) or y.values else "") + y.describe()
 
         value_expr, value_label, agg_kind = self._value(frame, r, fact_alias, measure)
         shape.value_label = value_label
