@@ -52,7 +52,7 @@ support; never guess a number or a name.
   Example: "{{driver}} won the title with {{points}} points."
 - empty_answer: what to say when no rows come back, e.g. "I couldn't find a race in Monaco in 2035."
 - chart: "bar" when the result compares a few categories by a number, "line" for a number over time,
-  otherwise null."""
+  otherwise "none"."""
 
 SMALL_TALK = """\
 Small talk. For a CONVERSATIONAL turn, sql is null and answer_template is your whole reply, without
@@ -107,7 +107,8 @@ TURN_SCHEMA: dict[str, Any] = {
         "sql": {"type": ["string", "null"]},
         "answer_template": {"type": "string"},
         "empty_answer": {"type": ["string", "null"]},
-        "chart": {"type": ["string", "null"], "enum": ["bar", "line", None]},
+        # A plain string enum ("none", not null): every structured-output implementation handles it.
+        "chart": {"type": "string", "enum": ["bar", "line", "none"]},
     },
     "required": ["intent", "standalone_question", "sql", "answer_template", "empty_answer", "chart"],
     "additionalProperties": False,
