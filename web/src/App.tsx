@@ -44,11 +44,16 @@ export function actionFor(ev: RealtimeEvent, t: number): Action | null {
     case "response.output_text.done":
       return { type: "assistant.done", text: str(ev.text) };
     case "response.done": {
-      const status = (ev.response as { status?: string } | undefined)?.status;
-      return status === "cancelled" ? { type: "assistant.interrupted" } : { type: "assistant.done" };
+      const response = (ev.response ?? {}) as { status?: string; output?: { content?: { transcript?: unknown; text?: unknown }[] }[] };
+      if (response.status !== "cancelled") return { type: "response.done" };
+      // A cancelled response's item is cut to what was heard: show that, not the whole answer.
+      const heard = (response.output ?? []).flatMap((o) => o.content ?? []).map((c) => str(c.transcript) || str(c.text)).join(" ");
+      return { type: "assistant.interrupted", text: heard.trim() || undefined };
     }
     case "output_audio_buffer.started":
       return { type: "audio.started", t };
+    case "output_audio_buffer.stopped":
+      return { type: "audio.stopped" };
     case "output_audio_buffer.cleared":
       return { type: "assistant.interrupted" };
     default:

@@ -34,7 +34,13 @@ export interface ConversationState {
   voiceTurn: string | null;
   /** Other ids (engine item ids, app event turn ids) of the same turn. */
   aliases: Record<string, string>;
-  /** An assistant answer is being spoken or streamed. */
+  /** The turn the current (or last) spoken response belongs to: cancel and audio events go there. */
+  responseTurn: string | null;
+  /** A response is being generated (response.created → response.done). */
+  generating: boolean;
+  /** Its audio is playing (output_audio_buffer.started → stopped or cleared). */
+  playing: boolean;
+  /** The assistant is answering: generating or still speaking. */
   responding: boolean;
 }
 
@@ -49,13 +55,23 @@ export type Action =
   | { type: "assistant.started" }
   | { type: "assistant.delta"; delta: string }
   | { type: "assistant.done"; text?: string }
-  | { type: "assistant.interrupted" }
+  | { type: "response.done" }
+  | { type: "assistant.interrupted"; text?: string }
   | { type: "audio.started"; t: number }
+  | { type: "audio.stopped" }
   | { type: "answer"; id?: string; answer: AnswerData; source?: string; t: number }
   | { type: "timings"; id?: string; timings: Record<string, number> }
   | { type: "turn.cancelled"; id?: string };
 
-export const initialState: ConversationState = { turns: [], voiceTurn: null, aliases: {}, responding: false };
+export const initialState: ConversationState = {
+  turns: [],
+  voiceTurn: null,
+  aliases: {},
+  responseTurn: null,
+  generating: false,
+  playing: false,
+  responding: false,
+};
 
 let localCounter = 0;
 function localId(): string {
@@ -109,12 +125,15 @@ function target(
   return [{ ...state, turns: [...state.turns, turn], voiceTurn }, turn.id];
 }
 
-function interruptCurrent(state: ConversationState): ConversationState {
-  if (!state.responding || !state.voiceTurn) return { ...state, responding: false };
-  const next = patch(state, state.voiceTurn, (t) =>
-    t.assistantDone ? t : { ...t, interrupted: true, assistantDone: true },
-  );
-  return { ...next, responding: false };
+function flags(state: ConversationState, change: Partial<ConversationState>): ConversationState {
+  const next = { ...state, ...change };
+  return { ...next, responding: next.generating || next.playing };
+}
+
+/** The turn a response event is about: the response's own turn, else the current voice turn (or a new one). */
+function responseTarget(state: ConversationState): [ConversationState, string] {
+  if (state.responseTurn && state.turns.some((t) => t.id === state.responseTurn)) return [state, state.responseTurn];
+  return target(state, undefined, "voice");
 }
 
 export function reducer(state: ConversationState, action: Action): ConversationState {
@@ -137,17 +156,16 @@ export function reducer(state: ConversationState, action: Action): ConversationS
       }));
 
     case "voice.speechStarted": {
-      // Speech during an answer is a barge-in: the server cancels the answer, the page marks it.
-      let next = interruptCurrent(state);
-      const current = next.turns.find((t) => t.id === next.voiceTurn);
+      // Whether this interrupts the answer is the server's call (VAD barge-in, half-duplex): the page learns it
+      // from response.done (cancelled) and output_audio_buffer.cleared, which name the response's own turn.
+      const current = state.turns.find((t) => t.id === state.voiceTurn);
       if (current && !current.userText && !current.answer && !current.assistantText) {
         // The previous start had no words in it (a cough, a false start): reuse that turn.
-        const aliases = action.id ? { ...next.aliases, [action.id]: current.id } : next.aliases;
-        return { ...next, aliases };
+        const aliases = action.id ? { ...state.aliases, [action.id]: current.id } : state.aliases;
+        return { ...state, aliases };
       }
       const turn = { ...emptyTurn(action.id ?? localId(), "voice"), pending: true };
-      next = { ...next, turns: [...next.turns, turn], voiceTurn: turn.id };
-      return next;
+      return { ...state, turns: [...state.turns, turn], voiceTurn: turn.id };
     }
 
     case "voice.speechStopped":
@@ -174,40 +192,55 @@ export function reducer(state: ConversationState, action: Action): ConversationS
     }
 
     case "assistant.started": {
-      const [next] = target(state, undefined, "voice");
-      return { ...next, responding: true };
+      const [next, id] = target(state, undefined, "voice");
+      return flags(next, { responseTurn: id, generating: true });
     }
 
     case "assistant.delta": {
-      const [next, id] = target(state, undefined, "voice");
-      return {
-        ...patch(next, id, (t) => ({ ...t, assistantText: t.assistantText + action.delta, assistantDone: false })),
-        responding: true,
-      };
+      const [next, id] = responseTarget(state);
+      const out = patch(next, id, (t) => ({ ...t, assistantText: t.assistantText + action.delta }));
+      return flags(out, { responseTurn: id, generating: true });
     }
 
     case "assistant.done": {
-      if (!state.voiceTurn) return { ...state, responding: false };
-      return {
-        ...patch(state, state.voiceTurn, (t) => ({
-          ...t,
-          assistantText: action.text || t.assistantText || t.answer?.answer || "",
-          assistantDone: true,
-        })),
-        responding: false,
-      };
-    }
-
-    case "assistant.interrupted":
-      return interruptCurrent({ ...state, responding: true });
-
-    case "audio.started": {
-      if (!state.voiceTurn) return state;
-      return patch(state, state.voiceTurn, (t) => ({
+      const [next, id] = responseTarget(state);
+      return patch(next, id, (t) => ({
         ...t,
-        marks: { ...t.marks, firstAudio: t.marks.firstAudio ?? action.t },
+        assistantText: action.text || t.assistantText || t.answer?.answer || "",
+        assistantDone: true,
       }));
     }
+
+    case "response.done": {
+      if (!state.responseTurn) return flags(state, { generating: false });
+      const next = patch(state, state.responseTurn, (t) => ({
+        ...t,
+        assistantText: t.assistantText || t.answer?.answer || "",
+        assistantDone: true,
+      }));
+      return flags(next, { generating: false });
+    }
+
+    case "assistant.interrupted": {
+      if (!state.responseTurn) return flags(state, { generating: false, playing: false });
+      const next = patch(state, state.responseTurn, (t) => ({
+        ...t,
+        // What was actually heard, when the server says (the item truncated at barge-in).
+        assistantText: action.text || t.assistantText,
+        interrupted: true,
+        assistantDone: true,
+      }));
+      return flags(next, { generating: false, playing: false });
+    }
+
+    case "audio.started": {
+      const [next, id] = responseTarget(state);
+      const out = patch(next, id, (t) => ({ ...t, marks: { ...t.marks, firstAudio: t.marks.firstAudio ?? action.t } }));
+      return flags(out, { playing: true });
+    }
+
+    case "audio.stopped":
+      return flags(state, { playing: false });
 
     case "timings": {
       const [next, id] = target(state, action.id, "voice");
@@ -217,8 +250,8 @@ export function reducer(state: ConversationState, action: Action): ConversationS
     case "turn.cancelled": {
       const id = resolve(state, action.id);
       if (!id) return state;
-      const next = patch(state, id, (t) => (t.assistantDone && !t.pending ? t : { ...t, interrupted: true, assistantDone: true, pending: false }));
-      return id === state.voiceTurn ? { ...next, responding: false } : next;
+      const next = patch(state, id, (t) => ({ ...t, interrupted: true, assistantDone: true, pending: false }));
+      return id === state.responseTurn ? flags(next, { generating: false, playing: false }) : next;
     }
 
     case "answer": {

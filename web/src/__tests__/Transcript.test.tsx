@@ -57,19 +57,41 @@ describe("the conversation", () => {
     expect(screen.getByRole("img", { name: "points by driver" })).toBeTruthy();
   });
 
-  it("marks an answer interrupted when the user speaks over it", () => {
+  it("marks an answer interrupted when the user speaks over it, and only that answer", () => {
     const state = run([
       { type: "voice.speechStarted", id: "item_1", t: 0 },
       { type: "user.final", id: "item_1", text: "Tell me about 2021", t: 1 },
-      { type: "assistant.delta", delta: "In 2021 the season" },
-      { type: "voice.speechStarted", id: "item_2", t: 2 },
-      { type: "user.final", id: "item_2", text: "And 2022?", t: 3 },
+      { type: "assistant.started" },
+      { type: "assistant.delta", delta: "In 2021 the season went to the last lap." },
+      { type: "audio.started", t: 2 },
+      // Barge-in: new speech, then the server cancels the playing answer (cut to what was heard).
+      { type: "voice.speechStarted", id: "item_2", t: 3 },
+      { type: "assistant.interrupted", text: "In 2021 the season" },
+      { type: "user.final", id: "item_2", text: "And 2022?", t: 4 },
+      { type: "assistant.started" },
+      { type: "assistant.delta", delta: "In 2022 Max won." },
+      { type: "response.done" },
     ]);
     expect(state.turns).toHaveLength(2);
     expect(state.turns[0]?.interrupted).toBe(true);
+    expect(state.turns[0]?.assistantText).toBe("In 2021 the season");
+    expect(state.turns[1]?.interrupted).toBe(false);
+    expect(state.turns[1]?.assistantDone).toBe(true);
     render(<Transcript turns={state.turns} />);
-    expect(screen.getByText("interrupted")).toBeTruthy();
+    expect(screen.getAllByText("interrupted")).toHaveLength(1);
     expect(screen.getAllByTestId("user-text").map((e) => e.textContent)).toEqual(["Tell me about 2021", "And 2022?"]);
+  });
+
+  it("knows when the assistant is answering: generating or still speaking", () => {
+    let state = run([
+      { type: "voice.speechStarted", id: "item_1", t: 0 },
+      { type: "assistant.started" },
+      { type: "audio.started", t: 1 },
+      { type: "response.done" },
+    ]);
+    expect(state.responding).toBe(true); // the audio still plays
+    state = reducer(state, { type: "audio.stopped" });
+    expect(state.responding).toBe(false);
   });
 
   it("keeps a typed turn once although the answer arrives twice", () => {
@@ -110,7 +132,11 @@ describe("the conversation", () => {
 
   it("maps data channel events to conversation actions", () => {
     expect(actionFor({ type: "input_audio_buffer.speech_started", item_id: "item_9" }, 5)).toEqual({ type: "voice.speechStarted", id: "item_9", t: 5 });
-    expect(actionFor({ type: "response.done", response: { status: "cancelled" } }, 5)).toEqual({ type: "assistant.interrupted" });
+    expect(actionFor({ type: "response.done", response: { status: "cancelled" } }, 5)).toEqual({ type: "assistant.interrupted", text: undefined });
+    expect(
+      actionFor({ type: "response.done", response: { status: "cancelled", output: [{ content: [{ transcript: "Max won" }] }] } }, 5),
+    ).toEqual({ type: "assistant.interrupted", text: "Max won" });
+    expect(actionFor({ type: "response.done", response: { status: "completed" } }, 5)).toEqual({ type: "response.done" });
     expect(actionFor({ type: "output_audio_buffer.started" }, 7)).toEqual({ type: "audio.started", t: 7 });
     expect(actionFor({ type: "session.created" }, 1)).toBeNull();
   });

@@ -1,0 +1,125 @@
+"""The page in a real browser against `datavox serve`: typed and spoken questions, audio, barge-in."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.e2e.conftest import INJECT_SCRIPT, wav_b64
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+WAIT_MS = 90_000  # two shared CPU cores run whisper, piper and the brain: be patient, not flaky
+
+
+def open_page(browser: Any, url: str, width: int = 1280) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.add_init_script(INJECT_SCRIPT)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("text=Live", timeout=20_000)  # the app event stream is connected
+    return page
+
+
+def log_types(page: Any) -> list[str]:
+    return list(page.locator(".log-lines .type").all_text_contents())
+
+
+def test_typed_question_shows_sql_rows_and_answer(browser: Any, server: str, artifacts: Path) -> None:
+    page = open_page(browser, server)
+    page.get_by_label("Type a question").fill("Who won the 2021 drivers' championship?")
+    page.get_by_role("button", name="Ask").click()
+    turn = page.locator(".turn").last
+    turn.locator("table").wait_for(timeout=WAIT_MS)
+    assert "SELECT" in turn.locator(".sql pre").inner_text().upper()
+    assert turn.locator("tbody tr").count() >= 1
+    answer = turn.get_by_test_id("assistant-text").inner_text()
+    assert "Verstappen" in answer, answer
+    assert "Question → answer" in turn.inner_text()
+    page.screenshot(path=str(artifacts / "page-typed-1280.png"), full_page=True)
+    # A reload shows the same conversation from the server's store.
+    page.reload()
+    page.locator(".turn table").first.wait_for(timeout=20_000)
+    assert "Verstappen" in page.locator(".turn").first.inner_text()
+    page.context.close()
+
+
+def bytes_received(page: Any) -> int:
+    return int(
+        page.evaluate(
+            """async () => {
+                const pc = window.__datavox && window.__datavox.pc();
+                if (!pc) return 0;
+                let total = 0;
+                (await pc.getStats()).forEach((r) => {
+                    if (r.type === "inbound-rtp" && r.kind === "audio") total += r.bytesReceived || 0;
+                });
+                return total;
+            }"""
+        )
+    )
+
+
+def test_spoken_question_then_barge_in(browser: Any, server: str, artifacts: Path) -> None:
+    page = open_page(browser, server)
+    page.get_by_role("button", name="Start talking").click()
+    page.wait_for_selector("[data-testid=call-status]:text-matches('Listening|Answering')", timeout=30_000)
+
+    # 1. The fake mic's WAV: transcript, SQL, rows, the answer's text, and its audio.
+    first = page.locator(".turn").first
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.turn .bubble.user:not(.partial) p')]"
+        ".some((p) => /2021/.test(p.textContent))",
+        timeout=WAIT_MS,
+    )
+    first.locator("table").wait_for(timeout=WAIT_MS)
+    assert "SELECT" in first.locator(".sql pre").inner_text().upper()
+    assert first.locator("tbody tr").count() >= 1
+    page.wait_for_function(
+        "() => /Verstappen/i.test("
+        "document.querySelector('.turn [data-testid=assistant-text]')?.textContent ?? '')",
+        timeout=WAIT_MS,
+    )
+    page.wait_for_function("() => window.__datavox.remotePeak() > 0.005", timeout=WAIT_MS)
+    deadline = time.monotonic() + 30
+    while bytes_received(page) < 5_000:  # Opus frames of the spoken answer
+        assert time.monotonic() < deadline, "no answer audio arrived over WebRTC"
+        page.wait_for_timeout(200)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.log-lines .type')]"
+        ".some((e) => e.textContent === 'output_audio_buffer.stopped')",  # the whole answer was heard
+        timeout=WAIT_MS,
+    )
+    assert page.locator(".turn .tag").count() == 0  # nothing was interrupted yet
+    page.screenshot(path=str(artifacts / "page-1280.png"), full_page=True)
+
+    # 2. A second question, and a third WAV spoken while its answer plays: the answer stops.
+    started_before = log_types(page).count("output_audio_buffer.started")
+    page.evaluate(
+        "(b64) => window.__injectWav(b64)", wav_b64("How many races did Lewis Hamilton win in 2020?")
+    )
+    page.wait_for_function(
+        "(n) => [...document.querySelectorAll('.log-lines .type')]"
+        ".filter((e) => e.textContent === 'output_audio_buffer.started').length > n",
+        arg=started_before,
+        timeout=WAIT_MS,
+    )
+    page.evaluate("(b64) => window.__injectWav(b64)", wav_b64("Who won the 2019 constructors' championship?"))
+    page.locator(".turn").nth(1).locator(".tag", has_text="interrupted").wait_for(timeout=WAIT_MS)
+    types = log_types(page)
+    assert "output_audio_buffer.cleared" in types or "turn.cancelled" in types, types[-30:]
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.turn .bubble.user:not(.partial) p')]"
+        ".some((p) => /2019/.test(p.textContent))",
+        timeout=WAIT_MS,
+    )
+    page.locator(".turn").last.locator("table").wait_for(timeout=WAIT_MS)
+
+    page.screenshot(path=str(artifacts / "page-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / "page-390.png"), full_page=True)
+    page.get_by_role("button", name="End conversation").click()
+    page.context.close()
