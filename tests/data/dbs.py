@@ -9,6 +9,11 @@ from datavox.data.connect import connect, parse_url
 
 KINDS = ["duckdb", "sqlite", "postgresql", "mysql"]
 
+# The shared data next to the checkout (never copied into the repository).
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+F1_PATH = SHARED / "data" / "f1"
+SEED_DATA = SHARED / "reference" / "seed-repo-data"
+
 ROWS = [
     (1, "Lewis Hamilton", "2019-12-01", "413.50"),
     (2, "Max Verstappen", "2021-12-12", "395.5"),

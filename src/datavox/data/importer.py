@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -175,17 +176,17 @@ class TypeInference:
         self.seen_value = [False] * width
 
     def update(self, rows: Sequence[Sequence[str]]) -> None:
-        if not rows:
+        # Only columns that are not text yet are looked at, and only their distinct values.
+        open_columns = [i for i, possible in enumerate(self.candidates) if possible]
+        if not rows or not open_columns:
             return
-        for i, values in enumerate(zip(*rows, strict=True)):
-            possible = self.candidates[i]
-            if not possible:
-                continue  # already text
-            distinct = set(values)
+        for i in open_columns:
+            distinct = set(map(itemgetter(i), rows))
             distinct.discard("")
             if not distinct:
                 continue
             self.seen_value[i] = True
+            possible = self.candidates[i]
             for kind in [k for k in _ORDER if k in possible]:
                 if not _fits(kind, distinct):
                     possible.discard(kind)
@@ -316,27 +317,38 @@ def scan_file(path: Path, encoding: str) -> Scan:
                 warnings.append(f"column {i} has no header; named it {name}")
             elif identifier(header, fallback=f"column_{i}") != name:
                 warnings.append(f"header {header!r} repeats an earlier column name; named it {name}")
+        # Fast path: whole chunks of rows, no line numbers. Only a file with ragged rows is read again,
+        # record by record, to report the line numbers of the rejected ones.
         inference = TypeInference(width)
-        rejected: list[RejectedLine] = []
-        rejected_lines: set[int] = set()
         good = 0
-        records = _records(reader)
-        while True:
-            chunk = list(itertools.islice(records, CHUNK_ROWS))
-            if not chunk:
+        ragged = False
+        while chunk := list(itertools.islice(reader, CHUNK_ROWS)):
+            rows = [row for row in chunk if len(row) == width]
+            if len(rows) != len(chunk) and any(row and len(row) != width for row in chunk):
+                ragged = True
                 break
-            rows = [row for _, row in chunk if len(row) == width]
-            if len(rows) != len(chunk):
-                for line, row in chunk:
-                    if len(row) != width:
-                        rejected_lines.add(line)
-                        if len(rejected) < MAX_REPORTED_REJECTS:
-                            text = delimiter.join(row)
-                            rejected.append(
-                                RejectedLine(line, f"{len(row)} fields, expected {width}", text[:120])
-                            )
             good += len(rows)
             inference.update(rows)
+    rejected: list[RejectedLine] = []
+    rejected_lines: set[int] = set()
+    if ragged:
+        inference, good = TypeInference(width), 0
+        with _open_text(path, encoding) as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            next(reader)
+            records = _records(reader)
+            while chunk_lines := list(itertools.islice(records, CHUNK_ROWS)):
+                rows = []
+                for line, row in chunk_lines:
+                    if len(row) == width:
+                        rows.append(row)
+                        continue
+                    rejected_lines.add(line)
+                    if len(rejected) < MAX_REPORTED_REJECTS:
+                        text = delimiter.join(row)[:120]
+                        rejected.append(RejectedLine(line, f"{len(row)} fields, expected {width}", text))
+                good += len(rows)
+                inference.update(rows)
     if good == 0:
         warnings.append("no data rows; every column is text")
     return Scan(headers, columns, inference.types(), good, rejected_lines, rejected, warnings, delimiter)
