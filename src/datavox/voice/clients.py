@@ -10,6 +10,7 @@ import contextlib
 import fractions
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +111,9 @@ async def ws_turn(
         while not done.is_set() and time.monotonic() < deadline:
             chunk = audio[n * step : (n + 1) * step] if n * step < audio.size else silence
             await ws.send(
-                json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()})
+                json.dumps(
+                    {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk.tobytes()).decode()}
+                )
             )
             if result.speech_end_at is None and (n + 1) * step >= end:
                 # the instant the last speech sample was sent, corrected to where it lies in the chunk
@@ -244,3 +247,41 @@ async def rtc_turn(
         task.cancel()
     await pc.close()
     return result
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve_in_thread(engine: Any, **router_kw: Any) -> Iterator[str]:
+    """uvicorn on a free loopback port in a background thread, serving the realtime router; yields its URL."""
+    import threading
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from datavox.voice.routes import create_router
+
+    app = FastAPI()
+    app.include_router(create_router(engine, **router_kw))
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name="dv-uvicorn")
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

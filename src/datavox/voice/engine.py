@@ -25,10 +25,16 @@ from typing import Any, TypeVar, cast
 from datavox.config import Settings
 from datavox.realtime import protocol as p
 from datavox.voice.models import SpeechModels, get_models
+from datavox.voice.pool import PriorityPool
 from datavox.voice.session import AskFn, Player, PublishFn, SendFn, Session, SessionOptions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+# Lower runs first: a committed turn's transcript and first sentence, then answers prepared from partial
+# transcripts ("tts_early"), then partial transcripts for the UI.
+PRIORITY = {"stt": 0, "tts": 0, "tts_early": 1, "stt_partial": 2}
 
 
 class EngineError(Exception):
@@ -83,9 +89,8 @@ class LocalRealtimeEngine:
         cores = os.cpu_count() or 2
         per_job = max(settings.voice.stt_threads, settings.voice.tts_threads, 1)
         self.speech_workers = max(1, cores // per_job)
-        self._speech_pool = ThreadPoolExecutor(self.speech_workers, thread_name_prefix="dv-speech")
+        self._speech_pool = PriorityPool(self.speech_workers)
         self._brain_pool = ThreadPoolExecutor(4, thread_name_prefix="dv-brain")
-        self._speech_busy = 0
         self._secrets: dict[str, Grant] = {}
         self.sessions: dict[str, Session] = {}
         self.calls: dict[str, Any] = {}  # rtc_… -> RtcCall
@@ -104,16 +109,11 @@ class LocalRealtimeEngine:
         return self.models
 
     async def run(self, kind: str, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
         if kind == "brain":
-            return await loop.run_in_executor(self._brain_pool, fn, *args)
-        if kind == "stt_partial" and self._speech_busy >= self.speech_workers:
-            return cast(T, "")  # partials are for the UI only: never queue them behind real work
-        self._speech_busy += 1
-        try:
-            return await loop.run_in_executor(self._speech_pool, fn, *args)
-        finally:
-            self._speech_busy -= 1
+            return await asyncio.get_running_loop().run_in_executor(self._brain_pool, fn, *args)
+        if kind == "stt_partial" and self._speech_pool.backlog >= self.speech_workers:
+            return cast(T, "")  # partials are for the UI and for speculation: never queue them
+        return await self._speech_pool.run(PRIORITY.get(kind, 0), fn, *args)
 
     # --- client secrets -----------------------------------------------------------------------------------
 
@@ -278,5 +278,5 @@ class LocalRealtimeEngine:
                 await call.close()
         if self._watchdog is not None:
             self._watchdog.cancel()
-        self._speech_pool.shutdown(wait=False, cancel_futures=True)
+        self._speech_pool.shutdown()
         self._brain_pool.shutdown(wait=False, cancel_futures=True)

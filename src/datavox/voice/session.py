@@ -85,7 +85,9 @@ class SessionOptions:
     half_duplex: bool = False
     early_end: bool = True
     early_end_ms: int = 200  # silence needed before a complete-looking question ends the turn
-    partial_every_ms: int = 1000  # partial transcripts while speaking (UI only; skipped when STT is busy)
+    # Partial transcripts while speaking: for the UI, and a complete-looking one starts the answer early.
+    # Skipped whenever the speech pool is busy, so they never delay a committed turn.
+    partial_every_ms: int = 400
     max_turn_s: float = 30.0  # whisper's window: longer speech is committed in pieces
     delta_ms: int = 200  # audio per response.output_audio.delta
 
@@ -100,6 +102,7 @@ class Pipeline:
     answer: asyncio.Future[Answer] | None
     first_audio: asyncio.Future[tuple[str, bytes]] | None
     task: asyncio.Task[None] | None = None
+    prepared: Pipeline | None = None  # an answer already started from a partial transcript
     discarded: bool = False
     asking: bool = False
     timings: dict[str, float] = field(default_factory=dict)
@@ -149,6 +152,11 @@ _DANGLING = {
     "is",
     "what",
 }
+
+
+def normalise(text: str) -> str:
+    """Transcripts compared without case and punctuation ("Who won?" == "who won.")."""
+    return " ".join(re.findall(r"[\w']+", text.lower()))
 
 
 def looks_complete(text: str) -> bool:
@@ -213,6 +221,8 @@ class Session:
         self._speech_start: int | None = None
         self._speech_item: str | None = None
         self._spec: Pipeline | None = None
+        self._prepared: Pipeline | None = None
+        self._prepared_key = ""
         self._partial_at = 0
         self._partial_busy = False
         self._response: ResponseRun | None = None
@@ -538,10 +548,38 @@ class Session:
                 text = await self.run("stt_partial", self.stt.transcribe, audio)
                 if text and self._speech_item == item_id:
                     self._publish({"type": "transcript.partial", "turn_id": item_id, "text": text})
+                    if looks_complete(text) and self._wants_answer():
+                        self._prepare(text)
             finally:
                 self._partial_busy = False
 
         self._spawn(partial())
+
+    def _wants_answer(self) -> bool:
+        td = self._turn_detection()
+        return bool(td and td.get("create_response", True)) and self._client_tool() is None
+
+    def _prepare(self, text: str) -> None:
+        """Start brain + first sentence for a partial transcript that already reads as a whole question.
+
+        If the final transcript turns out the same, the turn starts speaking as soon as it is committed.
+        """
+        key = normalise(text)
+        if key == self._prepared_key:
+            return
+        self._prepared_key = key
+        loop = asyncio.get_running_loop()
+        transcript: asyncio.Future[str] = loop.create_future()
+        transcript.set_result(text)
+        pl = Pipeline(
+            audio_end=-1,
+            speech_end_at=0.0,
+            transcript=transcript,
+            answer=loop.create_future(),
+            first_audio=loop.create_future() if self._audio_out() else None,
+        )
+        pl.task = self._spawn(self._run_pipeline(pl, None, self._history()))
+        self._prepared = pl
 
     def _maybe_early_end(self) -> None:
         spec = self._spec
@@ -581,35 +619,47 @@ class Session:
             answer=loop.create_future() if with_answer else None,
             first_audio=loop.create_future() if with_answer and self._audio_out() else None,
         )
-        history = self._history()
-        pl.task = self._spawn(self._run_pipeline(pl, audio, history))
+        pl.prepared = self._prepared
+        pl.task = self._spawn(self._run_pipeline(pl, audio, self._history()))
         return pl
 
-    async def _run_pipeline(self, pl: Pipeline, audio: Pcm, history: list[HistoryTurn]) -> None:
+    async def _run_pipeline(self, pl: Pipeline, audio: Pcm | None, history: list[HistoryTurn]) -> None:
         futures = [f for f in (pl.transcript, pl.answer, pl.first_audio) if f is not None]
         try:
-            t0 = self.clock.now()
-            text = await self.run("stt", self.stt.transcribe, audio)
-            pl.timings["stt_ms"] = (self.clock.now() - t0) * 1000
-            pl.transcript.set_result(text)
+            if audio is None:
+                text = pl.transcript.result()
+            else:
+                t0 = self.clock.now()
+                text = await self.run("stt", self.stt.transcribe, audio)
+                pl.timings["stt_ms"] = (self.clock.now() - t0) * 1000
+                pl.transcript.set_result(text)
             if self._spec is pl:
                 self._maybe_early_end()
             if pl.answer is None or pl.discarded or not text.strip():
                 return
-            t1 = self.clock.now()
-            pl.asking = True
-            try:
-                answer = await self.run("brain", self._safe_ask, text, history)
-            finally:
-                pl.asking = False
-            pl.timings["brain_ms"] = (self.clock.now() - t1) * 1000
-            pl.answer.set_result(answer)
+            pre = pl.prepared
+            prepared = pre is not None and pre.answer is not None and normalise(text) == self._key_of(pre)
+            if prepared and pre is not None and await self._reuse(pre, pl):
+                return
+            if pl.answer.done():
+                answer = pl.answer.result()  # prepared from a partial; only the first sentence is missing
+            else:
+                t1 = self.clock.now()
+                pl.asking = True
+                try:
+                    answer = await self.run("brain", self._safe_ask, text, history)
+                finally:
+                    pl.asking = False
+                pl.timings["brain_ms"] = (self.clock.now() - t1) * 1000
+                pl.answer.set_result(answer)
             if pl.first_audio is None or pl.discarded:
                 return
             sentences = split_sentences(answer.answer)
             if sentences:
                 t2 = self.clock.now()
-                pcm = await self.run("tts", self.tts.synthesize, sentences[0])
+                # A first sentence prepared from a partial transcript is speculation: lower priority.
+                kind = "tts" if audio is not None else "tts_early"
+                pcm = await self.run(kind, self.tts.synthesize, sentences[0])
                 pl.timings["tts_first_ms"] = (self.clock.now() - t2) * 1000
                 pl.first_audio.set_result((sentences[0], pcm))
         except BaseException as exc:
@@ -625,6 +675,40 @@ class Session:
             for fut in futures:
                 if not fut.done():
                     fut.cancel()
+
+    @staticmethod
+    def _key_of(pl: Pipeline) -> str:
+        return (
+            normalise(pl.transcript.result())
+            if pl.transcript.done() and not pl.transcript.cancelled()
+            else ""
+        )
+
+    async def _reuse(self, pre: Pipeline, pl: Pipeline) -> bool:
+        """Adopt the answer (and first audio) prepared from a partial transcript; False if that failed."""
+        assert pl.answer is not None and pre.answer is not None
+        t0 = self.clock.now()
+        try:
+            answer = await asyncio.shield(pre.answer)
+        except asyncio.CancelledError:
+            if not pre.answer.cancelled():
+                raise  # we were cancelled ourselves
+            return False
+        except Exception:
+            return False
+        pl.answer.set_result(answer)
+        pl.timings["prepared"] = 1.0
+        if pl.first_audio is not None and pre.first_audio is not None:
+            try:
+                pl.first_audio.set_result(await asyncio.shield(pre.first_audio))
+            except asyncio.CancelledError:
+                if not pre.first_audio.cancelled():
+                    raise
+                return False
+            except Exception:
+                return False
+        pl.timings["prepared_wait_ms"] = (self.clock.now() - t0) * 1000
+        return pl.first_audio is None or pl.first_audio.done()
 
     def _safe_ask(self, question: str, history: list[HistoryTurn]) -> Answer:
         try:
@@ -695,6 +779,7 @@ class Session:
             tail = min(buf_end, end + RATE // 5)
             pipeline = self._new_pipeline(self._audio(start, tail), tail, speech_end_at, with_answer)
         pipeline.timings["commit_ms"] = (self.clock.now() - pipeline.speech_end_at) * 1000
+        self._prepared, self._prepared_key = None, ""
         self._trim(end)
         self.turns += 1
         self._spawn(self._finish_turn(item, pipeline, respond))
