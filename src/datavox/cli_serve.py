@@ -7,7 +7,6 @@ import importlib
 import importlib.util
 import logging
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Literal
 
 import click
@@ -88,34 +87,31 @@ def _check_database(settings: Settings) -> tuple[bool, str]:
         url = parse_url(settings.database.url)
         conn = connect(url, read_only=True)
     except Exception as exc:
-        return False, f"{exc} — run `datavox demo` or set DATAVOX_DATABASE_URL"
+        hint = "" if "datavox demo" in str(exc) else " — run `datavox demo` or set DATAVOX_DATABASE_URL"
+        return False, f"{exc}{hint}"
     with contextlib.suppress(Exception):
         conn.close()
     return True, url.redacted()
 
 
-def _semantic_path(settings: Settings) -> Path | None:
-    if settings.database.semantic_model:
-        return Path(settings.database.semantic_model)
-    from datavox.data.connect import parse_url
+def _check_semantic(settings: Settings) -> tuple[bool, str]:
+    """The semantic model file, when there is one, must load; without one the brain builds it on first use."""
+    from datavox.data.semantic import load_semantic_model, semantic_path
 
     try:
-        url = parse_url(settings.database.url)
-    except ValueError:
-        return None
-    if not url.is_file:
-        return None
-    db = Path(url.path)
-    return db.with_name(f"{db.stem}.semantic.yaml")
-
-
-def _check_semantic(settings: Settings) -> tuple[bool, str]:
-    path = _semantic_path(settings)
-    if path is None:
-        return True, "server database: the semantic model is generated on first use"
-    if path.is_file():
-        return True, str(path)
-    return False, f"{path} is missing — run `datavox schema` (or `datavox demo`) to generate it"
+        path = semantic_path(settings)
+    except ValueError as exc:
+        return False, str(exc)
+    if not path.is_file():
+        return True, (
+            f"{path} not written yet: built from the database (and the shipped F1DB model) on first use; "
+            "`datavox schema --refresh` writes it for editing"
+        )
+    try:
+        model = load_semantic_model(path)
+    except Exception as exc:
+        return False, f"{exc} — fix the file or regenerate it with `datavox schema --refresh`"
+    return True, f"{path} ({len(model.tables)} tables)"
 
 
 def _check_speech() -> tuple[bool, str]:

@@ -115,7 +115,13 @@ def test_spoken_question_then_barge_in(browser: Any, server: str, artifacts: Pat
         ".some((p) => /2019/.test(p.textContent))",
         timeout=WAIT_MS,
     )
-    page.locator(".turn").last.locator("table").wait_for(timeout=WAIT_MS)
+    last = page.locator(".turn").last
+    last.locator("table").wait_for(timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.turn')].pop()"
+        ".querySelector('[data-testid=assistant-text]')?.textContent.trim().length > 0",
+        timeout=WAIT_MS,
+    )
 
     page.screenshot(path=str(artifacts / "page-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
@@ -123,3 +129,12 @@ def test_spoken_question_then_barge_in(browser: Any, server: str, artifacts: Pat
     page.screenshot(path=str(artifacts / "page-390.png"), full_page=True)
     page.get_by_role("button", name="End conversation").click()
     page.context.close()
+
+
+def test_server_log_holds_no_secrets(server: str) -> None:
+    """Run last: what `datavox serve` logged during the calls above names no secret."""
+    from tests.e2e.conftest import ARTIFACTS
+
+    text = (ARTIFACTS / "e2e-serve.log").read_text(encoding="utf-8", errors="replace")
+    assert "ek_" not in text.replace("ek_****", "")
+    assert "Bearer " not in text.replace("Bearer ****", "")

@@ -34,7 +34,7 @@ class FakeBrain:
             columns=["driver", "titles"],
             rows=[["Lewis Hamilton", 7], ["Michael Schumacher", 7], ["Juan Manuel Fangio", 5]],
             chart="bar",
-            timings_ms={"sql": 1.5, "execute": 2.0, "answer": 0.5},
+            timings_ms={"sql_ms": 1.5, "execute_ms": 2.0, "answer_ms": 0.5},
         )
 
 

@@ -24,7 +24,7 @@ def test_ask_returns_the_answer_and_passes_history(tmp_path: Path, brain: FakeBr
     assert body["rows"][0] == ["Lewis Hamilton", 7]
     assert body["intent"] == "STATISTICAL"
     assert body["conversation_id"].startswith("conv_") and body["turn_id"].startswith("turn_")
-    assert "total" in body["timings_ms"]
+    assert "total_ms" in body["timings_ms"]
     question, history = brain.calls[0]
     assert question == "Who has the most titles?"
     assert [(h.role, h.text) for h in history] == [("user", "hello")]

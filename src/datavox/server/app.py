@@ -121,7 +121,9 @@ class ServerState:
                 mark_error(span, type(exc).__name__)
                 raise
             total_ms = (time.perf_counter() - started) * 1000.0
-            answer.timings_ms.setdefault("total", round(total_ms, 2))
+            # The brain names its stages `<stage>_ms`; add the whole turn as seen from here if it did not.
+            if "total_ms" not in answer.timings_ms and "total" not in answer.timings_ms:
+                answer.timings_ms["total_ms"] = round(total_ms, 2)
             stage_spans(self.tracer, now_ns(), answer.timings_ms)
             span.set_attribute("datavox.intent", str(answer.intent))
             span.set_attribute("datavox.engine", answer.engine)

@@ -71,7 +71,7 @@ class Metrics:
         timings = answer.get("timings_ms") or {}
         for stage, ms in timings.items():
             if isinstance(ms, int | float):
-                self.turn_latency.labels(stage).observe(float(ms) / 1000.0)
+                self.turn_latency.labels(stage.removesuffix("_ms")).observe(float(ms) / 1000.0)
         if answer.get("sql"):
             self.queries.labels("error" if answer.get("error") else "ok").inc()
         elif answer.get("error"):
@@ -98,7 +98,11 @@ def turn_span(tracer: Tracer, name: str, attributes: Mapping[str, Any]) -> Itera
 
 def stage_spans(tracer: Tracer, parent_end_ns: int, timings_ms: Mapping[str, Any]) -> None:
     """One child span per stage the brain timed, laid end to end and ending when the turn ended."""
-    stages = [(k, float(v)) for k, v in timings_ms.items() if isinstance(v, int | float) and k != "total"]
+    stages = [
+        (k.removesuffix("_ms"), float(v))
+        for k, v in timings_ms.items()
+        if isinstance(v, int | float) and k not in ("total", "total_ms")
+    ]
     start = parent_end_ns - int(sum(ms for _, ms in stages) * 1e6)
     for stage, ms in stages:
         end = start + int(ms * 1e6)

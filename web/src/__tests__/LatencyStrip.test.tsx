@@ -18,7 +18,7 @@ describe("LatencyStrip", () => {
   });
 
   it("shows question → answer and the server's stages for a typed turn", () => {
-    render(<LatencyStrip source="text" marks={{ sent: 100, answered: 142 }} serverTimings={{ sql: 1.53, execute: 2, total: 4 }} />);
+    render(<LatencyStrip source="text" marks={{ sent: 100, answered: 142 }} serverTimings={{ sql_ms: 1.53, execute_ms: 2, total_ms: 4 }} />);
     expect(screen.getByText("Question → answer")).toBeTruthy();
     expect(screen.getByText("42 ms")).toBeTruthy();
     expect(screen.getByText(/sql 1.5 ms/)).toBeTruthy();

@@ -30,6 +30,12 @@ const SERVER_LABELS: Record<string, string> = {
   total: "brain total",
 };
 
+/** `sql_ms` → "sql", `tts_first_ms` → "tts first". */
+function label(key: string): string {
+  const stage = key.replace(/_ms$/, "");
+  return SERVER_LABELS[stage] ?? stage.replace(/_/g, " ");
+}
+
 export function LatencyStrip({
   source,
   marks,
@@ -70,7 +76,7 @@ export function LatencyStrip({
           {server.map(([k, v], i) => (
             <span key={k} data-server-stage={k}>
               {i > 0 ? " · " : ""}
-              {SERVER_LABELS[k] ?? k.replace(/_ms$/, "").replace(/_/g, " ")} {fmt(Math.round(v * 10) / 10)}
+              {label(k)} {fmt(Math.round(v * 10) / 10)}
             </span>
           ))}
         </p>
