@@ -42,7 +42,7 @@ class FakeStt:
         self.text = text
         self.calls = 0
 
-    def transcribe(self, audio: np.ndarray) -> str:
+    def transcribe(self, audio: np.ndarray, prompt: str = "") -> str:
         self.calls += 1
         return self.text
 

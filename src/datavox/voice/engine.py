@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
 
 from datavox.config import Settings
@@ -74,6 +74,7 @@ class LocalRealtimeEngine:
         models: SpeechModels | None = None,
         loopback: bool | None = None,
         options: SessionOptions | None = None,
+        vocabulary: list[str] | None = None,
     ) -> None:
         self.settings = settings
         self.ask = ask
@@ -85,6 +86,9 @@ class LocalRealtimeEngine:
         self.options = options or SessionOptions(
             half_duplex=settings.realtime.half_duplex, early_end=settings.voice.early_end
         )
+        if vocabulary:
+            # Names the database knows (drivers, teams, circuits): tiny.en mishears rare names without them.
+            self.options = replace(self.options, vocabulary=", ".join(vocabulary)[:400])
         self.clock = MonotonicClock()
         cores = os.cpu_count() or 2
         per_job = max(settings.voice.stt_threads, settings.voice.tts_threads, 1)

@@ -59,7 +59,7 @@ class Clock(Protocol):
 
 
 class SpeechToText(Protocol):
-    def transcribe(self, audio: Pcm) -> str: ...
+    def transcribe(self, audio: Pcm, prompt: str = "") -> str: ...
 
 
 class TextToSpeech(Protocol):
@@ -90,6 +90,7 @@ class SessionOptions:
     partial_every_ms: int = 400
     max_turn_s: float = 30.0  # whisper's window: longer speech is committed in pieces
     delta_ms: int = 200  # audio per response.output_audio.delta
+    vocabulary: str = ""  # names to expect in speech (drivers, teams): a prompt for the speech recogniser
 
 
 @dataclass
@@ -545,7 +546,7 @@ class Session:
 
         async def partial() -> None:
             try:
-                text = await self.run("stt_partial", self.stt.transcribe, audio)
+                text = await self.run("stt_partial", self.stt.transcribe, audio, self._stt_prompt())
                 if text and self._speech_item == item_id:
                     self._publish({"type": "transcript.partial", "turn_id": item_id, "text": text})
                     if looks_complete(text) and self._wants_answer():
@@ -554,6 +555,12 @@ class Session:
                 self._partial_busy = False
 
         self._spawn(partial())
+
+    def _stt_prompt(self) -> str:
+        """The session's `audio.input.transcription.prompt`, else the engine's vocabulary (database names)."""
+        transcription = self.config["audio"]["input"].get("transcription") or {}
+        prompt = transcription.get("prompt")
+        return prompt if isinstance(prompt, str) and prompt.strip() else self.options.vocabulary
 
     def _wants_answer(self) -> bool:
         td = self._turn_detection()
@@ -630,7 +637,7 @@ class Session:
                 text = pl.transcript.result()
             else:
                 t0 = self.clock.now()
-                text = await self.run("stt", self.stt.transcribe, audio)
+                text = await self.run("stt", self.stt.transcribe, audio, self._stt_prompt())
                 pl.timings["stt_ms"] = (self.clock.now() - t0) * 1000
                 pl.transcript.set_result(text)
             if self._spec is pl:

@@ -64,16 +64,27 @@ class WhisperStt:
         )
         return cls(model)
 
-    def transcribe(self, audio: Pcm) -> str:
+    def transcribe(self, audio: Pcm, prompt: str = "") -> str:
+        """`prompt`: words to expect (names from the database), as Whisper's previous-text context.
+
+        tiny.en does not know "Verstappen" and writes "first up" without it; with the names in the
+        prompt it gets them right.
+        """
         if audio.size < RATE // 10:  # under 0.1 s: nothing worth decoding
             return ""
         samples = audio.astype(np.float32) / 32768.0
         seconds = samples.size / RATE
         if seconds > SHORT_MAX_S:
-            return self._transcribe_full(samples)
-        return self._transcribe_short(samples)
+            return self._transcribe_full(samples, prompt)
+        return self._transcribe_short(samples, prompt)
 
-    def _transcribe_short(self, samples: np.ndarray[Any, np.dtype[np.float32]]) -> str:
+    def _prompt(self, prompt: str) -> list[int]:
+        if not prompt.strip():
+            return self.prompt
+        previous = self.tokenizer.encode(" " + prompt.strip())[-100:]
+        return [self.tokenizer.sot_prev, *previous, *self.prompt]
+
+    def _transcribe_short(self, samples: np.ndarray[Any, np.dtype[np.float32]], prompt: str) -> str:
         import ctranslate2  # type: ignore[import-untyped]
 
         speech_s = samples.size / RATE
@@ -86,7 +97,7 @@ class WhisperStt:
         encoded = self.model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
         result = self.model.model.generate(
             encoded,
-            [self.prompt],
+            [self._prompt(prompt)],
             beam_size=1,
             # People say at most ~4 words (~6 tokens) a second: more than that is a decoding loop.
             max_length=min(224, 12 + int(speech_s * 7)),
@@ -96,7 +107,7 @@ class WhisperStt:
         tokens = [t for t in result[0].sequences_ids[0] if t < self.tokenizer.eot]
         return drop_repeats(str(self.tokenizer.decode(tokens)).strip())
 
-    def _transcribe_full(self, samples: np.ndarray[Any, np.dtype[np.float32]]) -> str:
+    def _transcribe_full(self, samples: np.ndarray[Any, np.dtype[np.float32]], prompt: str) -> str:
         segments, _info = self.model.transcribe(
             samples,
             beam_size=1,
@@ -105,5 +116,6 @@ class WhisperStt:
             condition_on_previous_text=False,
             without_timestamps=True,
             vad_filter=False,  # our VAD already cut the turn
+            initial_prompt=prompt or None,
         )
         return " ".join(s.text.strip() for s in segments).strip()
