@@ -131,6 +131,49 @@ def test_spoken_question_then_barge_in(browser: Any, server: str, artifacts: Pat
     page.context.close()
 
 
+def alert_after_start(page: Any) -> str:
+    page.get_by_role("button", name="Start talking").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for(timeout=20_000)
+    text = str(alert.inner_text())
+    page.get_by_role("button", name="Dismiss this message").click()
+    return text
+
+
+def test_errors_are_explained(browser: Any, server: str) -> None:
+    page = open_page(browser, server)
+    # Engine busy: the session limit, as the server words it.
+    busy = {"detail": {"code": "engine_busy", "message": "Try again in a minute, or type your question."}}
+    page.route("**/api/realtime/session", lambda r: r.fulfill(status=429, json=busy))
+    assert "busy" in alert_after_start(page)
+    # Secret expired before the call started.
+    page.unroute("**/api/realtime/session")
+    expired = {"error": {"type": "invalid_request_error", "code": "expired_api_key", "message": "expired"}}
+    page.route("**/v1/realtime/calls", lambda r: r.fulfill(status=401, json=expired))
+    assert "expired" in alert_after_start(page)
+    page.unroute("**/v1/realtime/calls")
+    # Server unreachable.
+    page.route("**/api/realtime/session", lambda r: r.abort())
+    assert "cannot be reached" in alert_after_start(page)
+    page.context.close()
+
+
+def test_microphone_denied_is_explained(browser: Any, server: str) -> None:
+    from tests.e2e.conftest import CHROMIUM
+
+    # Without --use-fake-ui-for-media-stream, headless chromium denies the microphone.
+    args = ["--no-sandbox", "--use-fake-device-for-media-stream"]
+    denied = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=args)
+    try:
+        page = denied.new_page()
+        page.goto(server)
+        page.wait_for_selector("text=Live", timeout=20_000)
+        text = alert_after_start(page)
+    finally:
+        denied.close()
+    assert "microphone is blocked" in text and "type your question" in text
+
+
 def test_server_log_holds_no_secrets(server: str) -> None:
     """Run last: what `datavox serve` logged during the calls above names no secret."""
     from tests.e2e.conftest import ARTIFACTS
