@@ -122,6 +122,7 @@ def test_cancel_stops_the_running_query(sample_url: str) -> None:
         thread = threading.Thread(target=worker)
         started = time.perf_counter()
         thread.start()
+        time.sleep(0.3)  # let the statement start
         deadline = time.monotonic() + 5
         while not ex.cancel() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -93,6 +93,7 @@ class _Handle:
     timed_out: bool = False
     cancelled: bool = False
     generation: int = 0  # counts borrows, so a late interrupt never hits the next statement
+    executing: bool = False  # between sending the statement and its last row: the only time to interrupt
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,6 +117,77 @@ def user_tables(db: DatabaseUrl, conn: Any) -> list[str]:
     if db.kind in ("postgresql", "mysql"):
         conn.rollback()
     return names
+
+
+class _Watchdog:
+    """One thread per executor that interrupts statements past their deadline.
+
+    Cheaper than a timer thread per statement (arming is a dict insert under a lock), which matters for a
+    query that itself takes a fraction of a millisecond.
+    """
+
+    def __init__(self, on_timeout: Callable[[_Handle, int], None]) -> None:
+        self._on_timeout = on_timeout
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, _Handle, int]] = {}
+        self._next_token = 0
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def arm(self, deadline: float, handle: _Handle, generation: int) -> int:
+        with self._cond:
+            self._next_token += 1
+            token = self._next_token
+            self._armed[token] = (deadline, handle, generation)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="datavox-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+            return token
+
+    def disarm(self, token: int) -> None:
+        if token:
+            with self._cond:
+                self._armed.pop(token, None)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if self._stopped:
+                    return
+                now = time.monotonic()
+                due = [t for t, (deadline, _, _) in self._armed.items() if deadline <= now]
+                expired = [self._armed.pop(t) for t in due]
+                if not expired:
+                    wait = min((d for d, _, _ in self._armed.values()), default=now + 60) - now
+                    self._cond.wait(timeout=max(0.005, wait))
+                    continue
+            for _, handle, generation in expired:
+                self._on_timeout(handle, generation)
+
+
+def _harden_duckdb(conn: Any) -> None:
+    """No files, no network, no extensions; then lock the configuration so that no statement (even with the
+    guard off) can turn these back on. DuckDB shares one database instance per file within a process, so a
+    second executor on the same file finds it locked already: then check that it is locked this way."""
+    locked = conn.execute("SELECT current_setting('lock_configuration')").fetchone()[0]
+    if not locked:
+        for setting in (
+            "SET autoinstall_known_extensions = false",
+            "SET autoload_known_extensions = false",
+            "SET enable_external_access = false",
+            "SET lock_configuration = true",
+        ):
+            conn.execute(setting)
+    external = conn.execute("SELECT current_setting('enable_external_access')").fetchone()[0]
+    if external:
+        conn.close()
+        raise QueryError("this DuckDB database is open elsewhere in the process with external access enabled")
 
 
 class Executor:
@@ -144,6 +216,10 @@ class Executor:
         self._duckdb_root: Any = None
         self._killer: Any = None  # MariaDB: the second connection that sends KILL QUERY
         self._mysql_is_mariadb = True
+        self._watchdog = _Watchdog(self._on_timeout)
+        # PostgreSQL and MariaDB stop a statement themselves at the timeout; the client-side interrupt is a
+        # backstop a little later, so that it does not race the server's own cancellation.
+        self._backstop_s = timeout_s + (0.5 if self.db.kind in ("postgresql", "mysql") else 0.0)
 
     @property
     def dialect(self) -> str:
@@ -153,7 +229,7 @@ class Executor:
     def allowed_tables(self) -> list[str]:
         """The tables the guard allows: as given, or every user table of the database."""
         if self._allowed is None:
-            handle = self._borrow()
+            handle = self._borrow(track=False)  # bookkeeping, not a statement for cancel() to stop
             try:
                 self._allowed = user_tables(self.db, handle.conn)
             finally:
@@ -184,26 +260,29 @@ class Executor:
         except Exception as exc:
             self._audit(source, sql, executed, "error", 0, started, str(exc))
             raise QueryError(str(exc)) from exc
-        timer = threading.Timer(self.timeout_s, self._on_timeout, args=(handle, handle.generation))
-        timer.daemon = True
         broken = False
+        token = 0
         try:
             handle.begin()
-            timer.start()
+            token = self._watchdog.arm(time.monotonic() + self._backstop_s, handle, handle.generation)
             if handle.cancelled:  # cancel() came before the statement started
                 raise QueryCancelled("the query was cancelled")
-            columns, rows, truncated = self._fetch(handle.conn, executed)
-            timer.cancel()
+            handle.executing = True
+            try:
+                columns, rows, truncated = self._fetch(handle.conn, executed)
+            finally:
+                handle.executing = False
+            self._watchdog.disarm(token)
             handle.end()  # PostgreSQL/MariaDB: roll the read-only transaction back
         except Exception as exc:
-            timer.cancel()
+            self._watchdog.disarm(token)
             broken = not self._recover(handle)
             error = self._classify(handle, exc)
             outcome = {QueryTimeout: "timeout", QueryCancelled: "cancelled"}.get(type(error), "error")
             self._audit(source, sql, executed, outcome, 0, started, str(error))
             raise error from exc
         finally:
-            timer.cancel()
+            self._watchdog.disarm(token)
             self._give_back(handle, broken=broken)
         duration_ms = (time.perf_counter() - started) * 1000
         self._audit(source, sql, executed, "ok", len(rows), started, None)
@@ -246,7 +325,7 @@ class Executor:
 
     def _still_running(self, handle: _Handle, generation: int) -> bool:
         with self._lock:
-            return handle in self._running and handle.generation == generation
+            return handle in self._running and handle.generation == generation and handle.executing
 
     def _on_timeout(self, handle: _Handle, generation: int) -> None:
         if not self._still_running(handle, generation):  # finished just now; leave its next statement be
@@ -265,7 +344,8 @@ class Executor:
             running = [(handle, handle.generation) for handle in self._running]
         for handle, _ in running:
             handle.cancelled = True
-            self._interrupt(handle)
+            if handle.executing:
+                self._interrupt(handle)
         if running:
             # An interrupt that lands just before the statement starts is lost (DuckDB, SQLite), so keep
             # interrupting for a moment until each statement has ended.
@@ -276,13 +356,16 @@ class Executor:
         deadline = time.monotonic() + max(2.0, self.timeout_s)
         while running and time.monotonic() < deadline:
             time.sleep(period_s)
-            running = [(h, g) for h, g in running if self._still_running(h, g)]
+            with self._lock:  # still borrowed by the same run (it may not have started executing yet)
+                running = [(h, g) for h, g in running if h in self._running and h.generation == g]
             for handle, _ in running:
-                self._interrupt(handle)
+                if handle.executing:
+                    self._interrupt(handle)
 
     def close(self) -> None:
         """Close every connection; running statements are cancelled first."""
         self.cancel()
+        self._watchdog.stop()
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
@@ -303,7 +386,7 @@ class Executor:
 
     # -- pool -------------------------------------------------------------------------------------
 
-    def _borrow(self) -> _Handle:
+    def _borrow(self, *, track: bool = True) -> _Handle:
         with self._lock:
             if self._closed:
                 raise QueryError("the executor is closed")
@@ -313,7 +396,8 @@ class Executor:
         with self._lock:
             handle.timed_out = handle.cancelled = False
             handle.generation += 1
-            self._running.add(handle)
+            if track:
+                self._running.add(handle)
         return handle
 
     def _give_back(self, handle: _Handle, *, broken: bool = False) -> None:
@@ -347,15 +431,7 @@ class Executor:
         with self._lock:
             if self._duckdb_root is None:
                 root = connect(self.db, read_only=True)
-                # No files, no network, no extensions; then lock the configuration so that no statement
-                # (even with the guard off) can turn these back on.
-                for setting in (
-                    "SET autoinstall_known_extensions = false",
-                    "SET autoload_known_extensions = false",
-                    "SET enable_external_access = false",
-                    "SET lock_configuration = true",
-                ):
-                    root.execute(setting)
+                _harden_duckdb(root)
                 self._duckdb_root = root
             conn = self._duckdb_root.cursor()  # a new connection to the same read-only database
         return _Handle(conn=conn, interrupt=conn.interrupt, close=conn.close)
