@@ -16,7 +16,10 @@ from datavox.config import Settings
 from datavox.types import HistoryTurn
 
 engine_option = click.option(
-    "--engine", type=click.Choice(["offline", "llm"]), default=None, help="Engine (default: llm if configured)."
+    "--engine",
+    type=click.Choice(["offline", "llm"]),
+    default=None,
+    help="Engine (default: llm if configured).",
 )
 
 
@@ -29,7 +32,9 @@ def _brain(settings: Settings, engine: str | None) -> Any:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if not db.exists():
-        raise click.ClickException(f"database {db.path} does not exist: run `datavox demo` or `datavox import`")
+        raise click.ClickException(
+            f"database {db.path} does not exist: run `datavox demo` or `datavox import`"
+        )
     try:
         return Brain.from_settings(settings, engine=engine)
     except ConnectionError_ as exc:
@@ -48,7 +53,8 @@ def schema_command(ctx: click.Context, db: str | None, as_json: bool, refresh: b
     """Print the catalog and semantic model of the database."""
     from datavox.data.connect import ConnectionError_, parse_url
     from datavox.data.schema import introspect
-    from datavox.data.semantic import SemanticModelError, model_for, refresh as refresh_model
+    from datavox.data.semantic import SemanticModelError, model_for
+    from datavox.data.semantic import refresh as refresh_model
 
     settings = settings_from(ctx, db)
     try:
@@ -60,10 +66,10 @@ def schema_command(ctx: click.Context, db: str | None, as_json: bool, refresh: b
         model = model_for(settings, catalog)
     except (ValueError, ConnectionError_, SemanticModelError) as exc:
         raise click.ClickException(str(exc)) from exc
-    tables = []
+    tables: list[dict[str, Any]] = []
     for name, table in catalog.tables.items():
         tm = model.tables.get(name)
-        columns = []
+        columns: list[dict[str, Any]] = []
         for col in table.columns:
             cm = tm.columns.get(col.name) if tm else None
             columns.append(
@@ -86,7 +92,8 @@ def schema_command(ctx: click.Context, db: str | None, as_json: bool, refresh: b
                 "exposed": tm.exposed if tm else True,
                 "entity": tm.entity if tm else [],
                 "foreign_keys": [
-                    {"column": fk.column, "references": f"{fk.ref_table}.{fk.ref_column}"} for fk in table.foreign_keys
+                    {"column": fk.column, "references": f"{fk.ref_table}.{fk.ref_column}"}
+                    for fk in table.foreign_keys
                 ],
                 "columns": columns,
             }
@@ -133,7 +140,9 @@ def _history(path: str | None) -> list[HistoryTurn]:
 @db_option
 @engine_option
 @click.option("--json", "as_json", is_flag=True, help="Print the whole answer as JSON.")
-@click.option("--history", "history_file", metavar="FILE", help="JSON list of earlier turns {role, text, meta}.")
+@click.option(
+    "--history", "history_file", metavar="FILE", help="JSON list of earlier turns {role, text, meta}."
+)
 @click.argument("question", nargs=-1, required=True)
 @click.pass_context
 def ask_command(
@@ -229,7 +238,9 @@ def eval_command(
         click.echo(f"  {intent}: {p}/{n} ({p / n:.1%})")
     click.echo(f"latency per turn: median {summary.median_ms:.1f} ms, p95 {summary.p95_ms:.1f} ms")
     if out_file:
-        Path(out_file).write_text(json.dumps([r.out() for r in results], indent=2, default=str), encoding="utf-8")
+        Path(out_file).write_text(
+            json.dumps([r.out() for r in results], indent=2, default=str), encoding="utf-8"
+        )
         click.echo(f"wrote {out_file}")
 
 
@@ -265,7 +276,9 @@ def _benchmark(
                 t0 = time.perf_counter()
                 answer = brain.ask(q.question, [])
                 latencies.append((time.perf_counter() - t0) * 1000)
-                ok = bool(answer.sql) and evaluate.same_result(gold, answer.rows, evaluate.has_order_by(q.gold_sql))
+                ok = bool(answer.sql) and evaluate.same_result(
+                    gold, answer.rows, evaluate.has_order_by(q.gold_sql)
+                )
                 correct += int(ok)
                 records.append({"q": q.question, "gold": q.gold_sql, "sql": answer.sql, "ok": ok})
                 if verbose and not ok:
@@ -273,7 +286,9 @@ def _benchmark(
     finally:
         brain.close()
     acc = correct / scored if scored else 0.0
-    click.echo(f"{name} formula_1 execution accuracy: {correct}/{scored} ({acc:.1%}), {skipped} skipped (empty gold)")
+    click.echo(
+        f"{name} formula_1 execution accuracy: {correct}/{scored} ({acc:.1%}), {skipped} skipped (empty gold)"
+    )
     if latencies:
         click.echo(f"latency: median {statistics.median(latencies):.1f} ms")
     if out_file:

@@ -19,7 +19,9 @@ SEED_TABLES = {
 }
 
 
-def load_csvs(db_path: Path, files: list[Path], names: dict[str, str] | None = None, prefix: str = "") -> None:
+def load_csvs(
+    db_path: Path, files: list[Path], names: dict[str, str] | None = None, prefix: str = ""
+) -> None:
     """One table per CSV; table names from file stems (or `names`), columns snake_case via data/names.py."""
     con = duckdb.connect(str(db_path))
     try:
@@ -28,8 +30,10 @@ def load_csvs(db_path: Path, files: list[Path], names: dict[str, str] | None = N
             rel = con.read_csv(str(f), header=True)
             cols = column_names(rel.columns)
             select = ", ".join(f'"{old}" AS {new}' for old, new in zip(rel.columns, cols, strict=True))
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM read_csv_auto(?, header=true)",
-                        [str(f)])
+            con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM read_csv_auto(?, header=true)",
+                [str(f)],
+            )
     finally:
         con.close()
 

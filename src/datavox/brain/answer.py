@@ -10,7 +10,7 @@ from datavox.types import Cell
 MAX_LISTED = 5
 
 
-_MONTHS = ("January February March April May June July August September October November December").split()
+_MONTHS = """January February March April May June July August September October November December""".split()  # noqa: SIM905
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
 
 
@@ -100,11 +100,14 @@ def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: b
         if kind == "avg":
             return f"The average {label} is {say_number(value)}{about}."
         n = float(value) if isinstance(value, int | float) else 0.0
+        if kind == "sum" and not label.endswith("s"):
+            return f"The total {label}{for_words(shape)} is {say_number(value)}."
         return f"{say_number(value)} {plural(label, n)}{for_words(shape)}.".strip()
     if kind == "yesno":
         value = cell(rows[0], shape.value_column)
         yes = isinstance(value, int | float) and value > 0
-        return f"{'Yes' if yes else 'No'}: {say_number(value)} {plural(shape.value_label, float(value or 0))}{about}."
+        label = plural(shape.value_label, float(value or 0))
+        return f"{'Yes' if yes else 'No'}: {say_number(value)} {label}{about}."
     if kind == "rank":
         pos = cell(rows[0], shape.value_column)
         said = ordinal(int(pos)) if isinstance(pos, int | float) else f"position {say_number(pos)}"

@@ -87,14 +87,9 @@ class Brain:
         )
 
     def _fetch(self, sql: str) -> list[list[object]]:
-        """Start-up lookups of our own (prominence of names), straight on a read-only connection."""
-        conn = connect(self.db, read_only=self.db.is_file)
-        try:
-            cur = conn.cursor()
-            cur.execute(sql)
-            return [list(r) for r in cur.fetchall()]
-        finally:
-            conn.close()
+        """Start-up lookups of our own (prominence of names), through the same read-only executor."""
+        result: QueryResult = self._executor.run(sql, source="brain-index")
+        return [list(r) for r in result.rows]
 
     def _run(self, sql: str) -> QueryResult:
         result: QueryResult = self._executor.run(sql, source="brain")
@@ -129,7 +124,8 @@ class Brain:
             if hit is not None:
                 self._cache.move_to_end(key)
         if hit is not None:
-            answer = replace(hit, cached=True, timings_ms={"total_ms": _ms(started)})
+            took = _ms(started)
+            answer = replace(hit, cached=True, timings_ms={"cache_ms": took, "total_ms": took})
             return answer
         if self.engine_name == "llm":
             answer = self._ask_llm(question, history)

@@ -238,7 +238,8 @@ def benchmark_questions(name: str, root: Path = BENCHMARKS) -> tuple[list[BenchQ
         raw = json.loads(path.read_text(encoding="utf-8"))
         items = [
             BenchQuestion(
-                q["question"] + (f" ({q['evidence']})" if q.get("evidence") else ""), q.get("SQL") or q.get("query", "")
+                q["question"] + (f" ({q['evidence']})" if q.get("evidence") else ""),
+                q.get("SQL") or q.get("query", ""),
             )
             for q in raw
         ]

@@ -22,8 +22,9 @@ _HELP = re.compile(
     r"what data|which data|what kind of questions|what questions)"
 )
 _ACK = re.compile(
-    r"^(ok|okay|great|cool|nice|awesome|perfect|wow|interesting|got it|i see|right|sure|yes|no|fine|"
-    r"good|excellent|amazing|brilliant|lovely|sounds good)( (thanks|thank you|that s (great|helpful)))?$"
+    r"^((ok|okay|great|cool|nice|awesome|perfect|wow|interesting|got it|i see|right|sure|yes|no|fine|"
+    r"good|excellent|amazing|brilliant|lovely|sounds good|very|so|that s|that is|really|helpful)\s*)+"
+    r"( (thanks|thank you))?$"
 )
 _HOW_ARE_YOU = re.compile(r"\b(how are you|how s it going|how are things|what s up)\b")
 

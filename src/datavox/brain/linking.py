@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from datavox.brain.text import Token, fold, lemma, tokens
+from datavox.data.names import identifier
 from datavox.data.schema import Catalog
-from datavox.data.semantic import SemanticModel
+from datavox.data.semantic import SemanticModel, words
 
 MAX_NGRAM = 5
 MAX_VALUES_PER_COLUMN = 3000
@@ -26,12 +27,12 @@ MAX_PARTIAL_SHARE = 4
 FUZZY_CUTOFF = 88.0
 
 STOPWORDS = frozenset(
-    """a an the of in on at to for from by with and or but is are was were be been did do does done has have
-    had how many much what which who whom whose where when why it its he she they them his her their this that
-    these those there than then me my i you your we our us all any each every most least more less first last
-    best worst top most ever total number count average list show tell give name please about between during
-    before after since until up down over under into out as per vs versus against not no yes so if also just
-    year years season seasons time times one two three""".split()
+    """a an the of in on at to for from by with and or but is are was were be been did do does done has
+    have had how many much what which who whom whose where when why it its he she they them his her
+    their this that these those there than then me my i you your we our us all any each every most least
+    more less first last best worst top most ever total number count average list show tell give name
+    please about between during before after since until up down over under into out as per vs versus
+    against not no yes so if also just year years season seasons time times one two three""".split()  # noqa: SIM905
 )
 
 
@@ -175,8 +176,12 @@ class ValueIndex:
             self._fuzzy_cache[key] = (hit[0], float(hit[1])) if hit is not None else None
         return self._fuzzy_cache[key]
 
-    def _vm(self, table: str, column: str, value: str, score: float, span: tuple[int, int], key: str) -> ValueMatch:
-        return ValueMatch(table, column, value, score, span, key, self.prominence.get((table, column, value), 0.0))
+    def _vm(
+        self, table: str, column: str, value: str, score: float, span: tuple[int, int], key: str
+    ) -> ValueMatch:
+        return ValueMatch(
+            table, column, value, score, span, key, self.prominence.get((table, column, value), 0.0)
+        )
 
 
 def _best_per_column(matches: list[ValueMatch]) -> list[ValueMatch]:
@@ -204,7 +209,11 @@ def linkable_columns(catalog: Catalog, model: SemanticModel) -> list[tuple[str, 
                 continue
             role = cm.role if cm is not None else ""
             is_entity = tm is not None and col.name in tm.entity
-            if is_entity or (cm is not None and cm.link) or (role in ("name", "dimension", "") and _wordy(col.distinct)):
+            if (
+                is_entity
+                or (cm is not None and cm.link)
+                or (role in ("name", "dimension", "") and _wordy(col.distinct))
+            ):
                 out.append((tname, col.name))
     return out
 
@@ -225,11 +234,11 @@ def _vocabulary(model: SemanticModel) -> set[str]:
         vocab.update(lemma(w) for w in fold(phrase).split())
 
     for tname, tm in model.tables.items():
-        add(tname)
+        add(words(identifier(tname)))
         for s in tm.synonyms:
             add(s)
         for cname, cm in tm.columns.items():
-            add(cname)
+            add(words(identifier(cname)))
             for s in cm.synonyms:
                 add(s)
     for mname, m in model.measures.items():

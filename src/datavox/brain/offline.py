@@ -60,7 +60,8 @@ class OfflineEngine:
         t0 = time.perf_counter()
         frame = parse(question, self.index, self.model.noise)
         timings["parse_ms"] = _ms(t0)
-        names_data = bool(frame.values or frame.years)
+        # Only a clear name counts as data here: "great" is not a mention of "Great Britain".
+        names_data = bool(frame.years) or any(m.score >= 0.95 for g in frame.values for m in g)
         if intent_module.classify(question, names_data=names_data) is Intent.CONVERSATIONAL:
             text = intent_module.reply(question, self.examples, self.model.description)
             return Answer(question=question, intent=Intent.CONVERSATIONAL, answer=text, engine=self.name,
@@ -90,7 +91,9 @@ class OfflineEngine:
                           timings_ms=timings)  # fmt: skip
         timings["sql_ms"] = _ms(t2)
         text = speak(shape, result.columns, result.rows, result.truncated)
-        context = self.next_context(frame, reading.target.table, shape, result)
+        context = self.next_context(
+            frame, reading.fact, reading.target.table, reading.target.column, shape, result
+        )
         resolved = question if not notes else f"{question} ({'; '.join(notes)})"
         return Answer(
             question=question,
@@ -108,7 +111,7 @@ class OfflineEngine:
         )
 
     def time_clause(self, frame: Frame, clause: str) -> None:
-        """ "... when he won his first title": the clause's years, as a sub-query, filter the main question."""
+        """ "... when he won his first title": the clause's years, as a sub-query, filter the question."""
         sub = parse(clause, self.index, self.model.noise)
         if not sub.values or sub.person_ref or sub.thing_ref:
             sub.values = [*sub.values, *frame.values]
@@ -152,7 +155,14 @@ class OfflineEngine:
         person = [_vm(v) for v in ctx.get("person", [])]
         thing = [_vm(v) for v in ctx.get("thing", [])]
         present = {m.table for g in frame.values for m in g}
-        if frame.person_ref and person and not any(m.table in self.planner.person_tables for m in _flat(frame)):
+        has_person = any(m.table in self.planner.person_tables for m in _flat(frame))
+        if not self.planner.person_tables:
+            has_person = (
+                any((m.table, m.column) == (person[0].table, person[0].column) for m in _flat(frame))
+                if person
+                else True
+            )
+        if frame.person_ref and person and not has_person:
             frame.values = [*frame.values, person[:1]]
             notes.append(f"{_pronoun(frame)} = {person[0].value}")
         if frame.thing_ref and thing and thing[0].table not in present:
@@ -196,7 +206,15 @@ class OfflineEngine:
         merged.compare = new.compare or (base.compare and not new.values)
         return merged
 
-    def next_context(self, frame: Frame, target_table: str | None, shape: Shape, result: QueryResult) -> dict[str, Any]:
+    def next_context(
+        self,
+        frame: Frame,
+        fact: str,
+        target_table: str | None,
+        target_column: str | None,
+        shape: Shape,
+        result: QueryResult,
+    ) -> dict[str, Any]:
         values = [_chosen(g) for g in frame.values]
         ctx: dict[str, Any] = {
             "question": _standalone(frame),
@@ -206,18 +224,31 @@ class OfflineEngine:
             "thing": [],
         }
         result_entity: list[str] | None = None
-        if target_table is not None and result.rows and shape.name_column in result.columns:
-            entity = self.model.tables.get(target_table)
-            name_col = entity.entity[0] if entity and entity.entity else None
+        if result.rows and shape.name_column in result.columns:
             cell = result.rows[0][result.columns.index(shape.name_column)]
-            if name_col and isinstance(cell, str):
-                result_entity = [target_table, name_col, cell]
+            if target_table is not None:
+                entity = self.model.tables.get(target_table)
+                name_col = entity.entity[0] if entity and entity.entity else None
+                if name_col and isinstance(cell, str):
+                    result_entity = [target_table, name_col, cell]
+            elif target_column is not None and isinstance(cell, str):
+                result_entity = [fact, target_column, cell]
         candidates = ([result_entity] if result_entity else []) + ctx["values"]
+        self._sort_refs(ctx, candidates)
+        return ctx
+
+    def _sort_refs(self, ctx: dict[str, Any], candidates: list[list[str]]) -> None:
+        """The first person and the first other thing named: what "he" and "they" will mean next turn."""
         for t, c, v in candidates:
+            if not self.planner.person_tables:
+                # No table of people: "he" can only mean a name the answer or question gave.
+                for key in ("person", "thing"):
+                    if not ctx[key]:
+                        ctx[key] = [[t, c, v]]
+                continue
             key = "person" if t in self.planner.person_tables else "thing"
             if not ctx[key]:
                 ctx[key] = [[t, c, v]]
-        return ctx
 
     def context_from_text(self, history: Sequence[HistoryTurn]) -> dict[str, Any]:
         """Context rebuilt from plain text turns (clients that keep no metadata)."""
@@ -234,10 +265,7 @@ class OfflineEngine:
             "thing": [],
         }
         spoken = [_chosen(g) for g in _groups(self.index.match(last_bot))]
-        for m in [*spoken, *(_vm(v) for v in ctx["values"])]:
-            key = "person" if m.table in self.planner.person_tables else "thing"
-            if not ctx[key]:
-                ctx[key] = [[m.table, m.column, m.value]]
+        self._sort_refs(ctx, [[m.table, m.column, m.value] for m in spoken] + ctx["values"])
         return ctx
 
 

@@ -28,13 +28,13 @@ _DECADE = re.compile(r"^(1[89]\d0|20\d0)s$")
 
 # Function words: they carry the grammar, never a reference to a table or a column.
 FUNCTION_WORDS = frozenset(
-    """a an the of in on at to for from by with and or but be do have how many much what which who whom whose
-    where when why it its he she they them his her hers their theirs this that these those there than then me
-    my i you your we our us all any each every ever most least more less fewest highest lowest biggest
-    largest smallest greatest top number count total average mean sum list show tell give name please about
-    between during before after since until till up down over into out as per vs versus against not no yes so
-    if also just can could would will shall should may might get make go s t 's very only one same ok okay
-    alltime whole overall""".split()
+    """a an the of in on at to for from by with and or but be do have how many much what which who whom
+    whose where when why it its he she they them his her hers their theirs this that these those there
+    than then me my i you your we our us all any each every ever most least more less fewest highest
+    lowest biggest largest smallest greatest top number count total average mean sum list show tell give
+    name please about between during before after since until till up down over into out as per vs
+    versus against not no yes so if also just can could would will shall should may might get make go s
+    t 's very only one same ok okay alltime whole overall""".split()  # noqa: SIM905
 )
 # Words that ask for an aggregate or an order; they are slots, not content.
 _MAX_WORDS = {"most", "highest", "biggest", "largest", "greatest", "max", "maximum", "more", "top", "best"}
@@ -99,7 +99,9 @@ class Frame:
         return {t.lemma for t in self.free}
 
 
-_WHEN_CLAUSE = re.compile(r"^(?P<main>.+?)\s+(?:when|the year|the season|in the year|in the season)\s+(?P<sub>.+)$")
+_WHEN_CLAUSE = re.compile(
+    r"^(?P<main>.+?)\s+(?:when|the year|the season|in the year|in the season)\s+(?P<sub>.+)$"
+)
 
 
 def split_clause(question: str) -> tuple[str, str | None]:
@@ -263,7 +265,9 @@ def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:
         if m:
             num = int(m.group(1))
         if num is not None:
-            after_finish = lemma(prev) in _FINISH_VERBS or prev in ("in", "at", "p") or nxt in ("place", "position")
+            after_finish = (
+                lemma(prev) in _FINISH_VERBS or prev in ("in", "at", "p") or nxt in ("place", "position")
+            )
             if word in ("first", "last") and not after_finish:
                 frame.first_last = word
             else:
@@ -297,10 +301,7 @@ def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:
             elif word not in ("best",):
                 frame.order = "max"
             used.add(i)
-        elif word in _MIN_WORDS:
-            frame.order = "min"
-            used.add(i)
-        elif lem == "few" and prev != "a":
+        elif word in _MIN_WORDS or (lem == "few" and prev != "a"):
             frame.order = "min"
             used.add(i)
         if word.isdigit() and len(word) <= 2 and prev in ("the", "top") and frame.top_n is None:
@@ -315,16 +316,26 @@ def _references(frame: Frame, words: list[str], used: set[int]) -> None:
             frame.person_ref = True
         elif word in _THING_PRONOUNS:
             frame.thing_ref = True
-        if word in ("that", "this", "same", "the") and i + 1 < n and words[i + 1] in ("year", "season"):
-            if word != "the" or (i + 2 < n and words[i + 2] in ("before", "after")):
-                frame.year_ref = True
-                used.update({i, i + 1})
+        about_year = i + 1 < n and words[i + 1] in ("year", "season")
+        if about_year and (
+            word in ("that", "this", "same") or (word == "the" and _before_after(words, i + 2))
+        ):
+            frame.year_ref = True
+            used.update({i, i + 1})
         if word == "then" and i == n - 1:
             frame.year_ref = True
             used.add(i)
-        if word in ("that", "this") and i + 1 < n and words[i + 1] in ("driver", "team", "person", "one", "guy"):
+        if (
+            word in ("that", "this")
+            and i + 1 < n
+            and words[i + 1] in ("driver", "team", "person", "one", "guy")
+        ):
             frame.person_ref = frame.person_ref or words[i + 1] in ("driver", "person", "guy")
             frame.thing_ref = frame.thing_ref or words[i + 1] in ("team", "one")
+
+
+def _before_after(words: list[str], i: int) -> bool:
+    return i < len(words) and words[i] in ("before", "after")
 
 
 def _is_comparison(frame: Frame, words: list[str]) -> bool:
@@ -332,5 +343,22 @@ def _is_comparison(frame: Frame, words: list[str]) -> bool:
         return False
     tables = [{(m.table, m.column) for m in g} for g in frame.values]
     shared = set.intersection(*tables)
-    cue = any(w in ("or", "vs", "versus", "compare", "compared", "than", "between") for w in words)
+    # A comparison needs something to compare by ("more", "compare", "vs"); "in the UK or Malaysia" filters.
+    cue = any(
+        w
+        in (
+            "vs",
+            "versus",
+            "compare",
+            "compared",
+            "than",
+            "more",
+            "most",
+            "better",
+            "fewer",
+            "less",
+            "higher",
+        )
+        for w in words
+    )
     return bool(shared) and cue

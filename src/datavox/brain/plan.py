@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from datavox.brain.joins import Edge, JoinGraph
 from datavox.brain.linking import ValueMatch
-from datavox.brain.parse import FUNCTION_WORDS, Frame
+from datavox.brain.parse import Frame
 from datavox.brain.text import Token, fold, lemma
+from datavox.data.names import identifier
 from datavox.data.schema import Catalog
-from datavox.data.semantic import Measure, SemanticModel, TableModel
+from datavox.data.semantic import Measure, SemanticModel, TableModel, words
 
 _TIME_NAMES = ("year", "season", "date", "day", "month")
 _PHRASE_ROLES = ("measure", "rank", "time", "dimension", "name", "flag", "")
@@ -43,19 +44,20 @@ class Vocabulary:
         vocab = cls()
         for name, m in model.measures.items():
             if m.table in catalog.tables:
-                vocab.measures[name] = _sets(m.synonyms or [name.replace("_", " ")])
+                vocab.measures[name] = _sets(m.synonyms or [words(identifier(name))])
         for tname, table in catalog.tables.items():
             tm = model.tables.get(tname) or TableModel()
             if not tm.exposed:
                 continue
             # A table's own name counts only when the model gives it no words (grands_prix ≠ "grands prix").
-            vocab.tables[tname] = _sets(tm.synonyms or [tname.replace("_", " ")])
+            vocab.tables[tname] = _sets(tm.synonyms or [words(identifier(tname))])
             for col in table.columns:
                 cm = tm.columns.get(col.name)
                 role = cm.role if cm is not None else ""
                 if role == "identifier" or (cm is not None and not cm.exposed) or role not in _PHRASE_ROLES:
                     continue
-                vocab.columns[(tname, col.name)] = _sets((cm.synonyms if cm else []) or [col.name.replace("_", " ")])
+                names = (cm.synonyms if cm else []) or [words(identifier(col.name))]
+                vocab.columns[(tname, col.name)] = _sets(names)
         return vocab
 
 
@@ -68,7 +70,9 @@ def _sets(phrases: list[str]) -> list[frozenset[str]]:
     return out
 
 
-def covered(options: list[frozenset[str]], words: set[str], content: set[str] | None = None) -> frozenset[str]:
+def covered(
+    options: list[frozenset[str]], words: set[str], content: set[str] | None = None
+) -> frozenset[str]:
     """The content words explained by every synonym whose words all occur in the question."""
     hit: set[str] = set()
     for s in options:
@@ -115,7 +119,7 @@ class Planner:
         cm = self.tm(table).columns.get(column)
         return cm.role if cm is not None else ""
 
-    # -- readings ----------------------------------------------------------------------------------------------
+    # -- readings --------------------------------------------------------------------------------
     def read(self, frame: Frame) -> Reading | None:
         words = frame.content_lemmas
         free = frame.free_lemmas
@@ -162,36 +166,42 @@ class Planner:
             return []
         # The noun phrase: consecutive content words right after the question word (articles skipped).
         window: list[Token] = []
-        for t in frame.toks[frame.after_qword : frame.after_qword + 5]:
-            if t in frame.content:
-                window.append(t)
-            elif window or t.text not in ("the", "a", "an", "of", "most", "top", "many"):
-                if window:
-                    break
+        for tok in frame.toks[frame.after_qword : frame.after_qword + 5]:
+            if tok in frame.content:
+                window.append(tok)
+            elif window:
+                break
         if not window:
             return []
-        first = window[0].lemma
         near = {t.lemma for t in window[:3]}
+        # The head noun may follow adjectives ("the most expensive product"): any of the first words.
+        heads = [t.lemma for t in window[:3]]
         found: list[tuple[float, str, str | None, frozenset[str]]] = []
         # "How many podiums", "how many constructors' championships": the noun is a measure, not rows.
         measure_len = 0
         if frame.qword == "how_many":
             measure_len = max(
-                (len(syn) for sets in self.vocab.measures.values() for syn in sets if first in syn and syn <= near),
+                (
+                    len(syn)
+                    for sets in self.vocab.measures.values()
+                    for syn in sets
+                    if heads[0] in syn and syn <= near
+                ),
                 default=0,
             )
         for t, sets in self.vocab.tables.items():
             if not self.tm(t).entity:
                 continue  # rows without names (results, standings) are facts, never the answer's names
             for syn in sets:
-                if first in syn and syn <= near | {first} and len(syn) > measure_len:
-                    found.append((len(syn) * 10 + self.tm(t).priority, t, None, syn))
+                if syn <= near and len(syn) > measure_len:
+                    first_bonus = 5 if heads[0] in syn else 0
+                    found.append((len(syn) * 10 + first_bonus + self.tm(t).priority, t, None, syn))
         if frame.qword in ("which", "what"):
             for (t, c), sets in self.vocab.columns.items():
                 if self.role(t, c) not in ("time", "dimension", "name", "rank"):
                     continue
                 for syn in sets:
-                    if first in syn and syn <= near | {first}:
+                    if heads[0] in syn and syn <= near:
                         found.append((len(syn) * 10 - 5, t, c, syn))
         found.sort(key=lambda f: (-f[0], f[1], f[2] or ""))
         return [(t, c, syn) for _, t, c, syn in found]
@@ -246,19 +256,35 @@ class Planner:
             explained |= t_hits[target.table]
         if not explained and target.table is None and frame.qword not in ("who", "when", "where"):
             return None  # nothing in the question names these facts: no silent guess
+        if (
+            frame.first_last
+            and column is not None
+            and self.role(fact, column) == "measure"
+            and not frame.order
+        ):
+            return None  # "the first/last race won": events in time, not a total column
+        if (frame.order or frame.top_n) and measure is None:
+            ranked_by_column = column is not None and self.role(fact, column) in ("measure", "rank", "time")
+            nothing = target.table is None and target.column is None
+            if not ranked_by_column and (target.table == fact or fact not in t_hits or nothing):
+                return None  # "the most X" with nothing to count or rank by: no silent guess
         if target.path:
             bound.add(target.path[0].from_column)  # grouped by the answer's rows: one row each
         reading.covering = self._covering(fact, bound)
         unexplained = words - explained
         score = 3.0 * len(explained) - 1.0 * len(unexplained)
         score += 1.5 if reading.covering else 0.0
-        priority = self.tm(fact).priority if fact in self._pointed or fact in t_hits else min(self.tm(fact).priority, 0)
+        priority = (
+            self.tm(fact).priority
+            if fact in self._pointed or fact in t_hits
+            else min(self.tm(fact).priority, 0)
+        )
         score += 0.3 * priority - penalty - 0.3 * len(target.path)
         score += 0.5 if measure is not None else 0.0
-        if column is not None and measure is not None:
-            # A column only adds to a measure when it is the rank the question asks about.
-            if self.role(fact, column) != "rank" or not (frame.ordinal or frame.qword == "where"):
-                score -= 2.0
+        # A column only adds to a measure when it is the rank the question asks about.
+        asks_rank = self.role(fact, column or "") == "rank" and (frame.ordinal or frame.qword == "where")
+        if column is not None and measure is not None and not asks_rank:
+            score -= 2.0
         if frame.ordinal is not None or frame.qword == "where":
             score += 1.0 if self._rank_column(fact, column) else -1.0
         if measure is None and column is None and fact not in t_hits and target.table != fact:
@@ -315,16 +341,15 @@ class Planner:
             if col in names and (col.lower() in _TIME_NAMES or self.role(table, col) == "time"):
                 return col
         for pref in ("year", "season"):
-            for c in names:
-                if c.lower() == pref:
-                    return c
+            for name in names:
+                if name.lower() == pref:
+                    return name
         for c in t.columns:
             low = c.name.lower()
-            if (c.is_temporal or low.endswith(("_year", "_date", "_at"))) and not any(
-                w in low for w in ("birth", "death", "born", "died")
-            ):
-                if self.role(table, c.name) in ("time", ""):
-                    return c.name
+            timely = c.is_temporal or low.endswith(("_year", "_date", "_at"))
+            personal = any(w in low for w in ("birth", "death", "born", "died"))
+            if timely and not personal and self.role(table, c.name) in ("time", ""):
+                return c.name
         return None
 
     def _rank_column(self, fact: str, column: str | None) -> str | None:
@@ -366,16 +391,31 @@ class Planner:
                 return Target(table=table, path=path), frozenset()
             if self.person_tables:
                 return None, frozenset()  # people exist in this data, just not reachable from these facts
-            for c in self.catalog.tables[fact].columns:
-                if c.is_text and self.role(fact, c.name) in ("name", "dimension", ""):
-                    return Target(column=c.name), frozenset()
-            return None, frozenset()
+            col = self._who_column(frame, fact)
+            return (Target(column=col) if col else None), frozenset()
         if frame.qword == "when":
             if column is not None and self.role(fact, column) == "time":
                 return Target(column=column), frozenset()
             tc = self.time_column(fact)
             return (Target(column=tc) if tc else None), frozenset()
         return Target(), frozenset()
+
+    def _who_column(self, frame: Frame, fact: str) -> str | None:
+        """Without a table of people, "who" asks for a text column of the facts: not one the question
+        already filters on, best one named like its verb ("won" → `winner`)."""
+        filtered = {m.column for g in frame.values for m in g if m.table == fact}
+        options = [
+            c.name
+            for c in self.catalog.tables[fact].columns
+            if c.is_text and c.name not in filtered and self.role(fact, c.name) in ("name", "dimension", "")
+        ]
+        verbs = {t.lemma for t in frame.content}
+        for name in options:
+            if any(
+                w.startswith(v) or v.startswith(lemma(w)) for w in identifier(name).split("_") for v in verbs
+            ):
+                return name
+        return options[0] if options else None
 
     def _covering(self, fact: str, bound: set[str]) -> bool:
         """Whether the filters pin single rows of the fact table (a season total: no summing of races)."""
@@ -390,14 +430,12 @@ class Planner:
         tc = self.time_column(fact)
         if tc is not None and tc not in bound:
             return False
-        # A key to rows that happen in time (a race) must be bound too, or many of them fall under the filters.
+        # A key to rows that happen in time (a race) must be bound too, or many of them fall under these.
         for col, ref in fks.items():
             if col not in bound and ref in self.catalog.tables and self.time_column(ref) is not None:
                 return False
         return table.rows > 0
 
-    # -- helpers for the SQL builder ---------------------------------------------------------------------------
+    # -- helpers for the SQL builder ------------------------------------------------------------
     def measure(self, name: str) -> Measure:
         return self.model.measures[name]
-
-

@@ -95,19 +95,28 @@ class Builder:
             self.select = self.select.where(qualify(measure.filter, fact_alias))
         if use_rank and rank_col is not None:
             self.select = self.select.where(
-                exp.EQ(this=exp.column(rank_col, table=fact_alias), expression=exp.Literal.number(frame.ordinal))
+                exp.EQ(
+                    this=exp.column(rank_col, table=fact_alias), expression=exp.Literal.number(frame.ordinal)
+                )
             )
         if r.column is not None and self.p.role(r.fact, r.column) == "flag":
             self.select = self.select.where(exp.column(r.column, table=fact_alias))
         compare_groups = self._compare_values(frame, r)
+        # Values of one column are alternatives ("in the UK or Malaysia"); different columns all apply.
+        by_column: dict[tuple[str, str, tuple[Edge, ...]], list[str]] = {}
         for vm, path in r.values:
             if compare_groups and (vm.table, vm.column) == compare_groups[0]:
                 continue
+            by_column.setdefault((vm.table, vm.column, path), []).append(vm.value)
+        for (_, column, path), values in by_column.items():
             alias = self.join(path)
-            self.select = self.select.where(
-                exp.EQ(this=exp.column(vm.column, table=alias), expression=exp.Literal.string(vm.value))
-            )
-            shape.filters.append(vm.value)
+            col = exp.column(column, table=alias)
+            if len(values) == 1:
+                cond: exp.Expr = exp.EQ(this=col, expression=exp.Literal.string(values[0]))
+            else:
+                cond = exp.In(this=col, expressions=[exp.Literal.string(v) for v in values])
+            self.select = self.select.where(cond)
+            shape.filters.append(" or ".join(values))
         if frame.years is not None and r.year_column is not None:
             ypath, ycol = r.year_column
             yalias = self.join(ypath)
@@ -124,7 +133,9 @@ class Builder:
                     self.select = self.select.where(exp.EQ(this=ycolumn, expression=exp.Literal.number(y.lo)))
                 else:
                     if y.lo is not None:
-                        self.select = self.select.where(exp.GTE(this=ycolumn, expression=exp.Literal.number(y.lo)))
+                        self.select = self.select.where(
+                            exp.GTE(this=ycolumn, expression=exp.Literal.number(y.lo))
+                        )
                     if y.hi is not None:
                         self.select = self.select.where(
                             exp.LTE(this=ycolumn.copy(), expression=exp.Literal.number(y.hi))
@@ -146,7 +157,9 @@ class Builder:
             tcol = exp.column(r.target.column, table=fact_alias)
             self.select = self.select.select(tcol.as_(r.target.column)).distinct()
             if frame.first_last:
-                self.select = self.select.order_by(exp.Ordered(this=tcol.copy(), desc=frame.first_last == "last"))
+                self.select = self.select.order_by(
+                    exp.Ordered(this=tcol.copy(), desc=frame.first_last == "last")
+                )
                 self.select = self.select.limit(1)
             else:
                 self.select = self.select.order_by(tcol.copy()).limit(50)
@@ -156,8 +169,8 @@ class Builder:
         elif name_expr is not None and frame.first_last:
             order = self._order_columns(r, fact_alias)
             self.select = self.select.select(name_expr.as_(shape.name_column or "name"))
-            for col in order:
-                self.select = self.select.order_by(exp.Ordered(this=col, desc=frame.first_last == "last"))
+            for key in order:
+                self.select = self.select.order_by(exp.Ordered(this=key, desc=frame.first_last == "last"))
             self.select = self.select.limit(1)
             shape.kind, shape.name_column = "first", "name"
         elif frame.agg in ("count", "sum", "avg") or frame.qword in ("how_many", "how_much", "yesno"):
@@ -191,15 +204,13 @@ class Builder:
         return self.select
 
     # -- pieces --------------------------------------------------------------------------------------------
-    def _year_expr(self, table: str, column: str, alias: str) -> exp.Expression:
+    def _year_expr(self, table: str, column: str, alias: str) -> exp.Expr:
         col = self.p.catalog.tables[table].column(column)
         if col is not None and col.is_temporal:
             return exp.Year(this=exp.column(column, table=alias))
         return exp.column(column, table=alias)
 
-    def _value(
-        self, frame: Frame, r: Reading, fact_alias: str, measure: object
-    ) -> tuple[exp.Expression, str, str]:
+    def _value(self, frame: Frame, r: Reading, fact_alias: str, measure: object) -> tuple[exp.Expr, str, str]:
         """The number the question is about: the measure's count or sum, or a column of the fact table."""
         m = self.p.measure(r.measure) if r.measure else None
         col_role = self.p.role(r.fact, r.column) if r.column else ""
@@ -216,7 +227,7 @@ class Builder:
             return exp.column(r.column, table=fact_alias), _label(r.column), "column"
         return exp.Count(this=exp.Star()), _label(r.fact), "count"
 
-    def _target(self, r: Reading, fact_alias: str) -> tuple[str | None, exp.Expression | None]:
+    def _target(self, r: Reading, fact_alias: str) -> tuple[str | None, exp.Expr | None]:
         t = r.target
         if t.table is not None:
             alias = self.join(t.path)
@@ -237,7 +248,7 @@ class Builder:
             return r.target.column.replace("_", " ")
         return ""
 
-    def _order_columns(self, r: Reading, fact_alias: str) -> list[exp.Expression]:
+    def _order_columns(self, r: Reading, fact_alias: str) -> list[exp.Expr]:
         cols = [c for c in self.p.tm(r.fact).order_by if self.p.catalog.tables[r.fact].column(c) is not None]
         if cols:
             return [exp.column(c, table=fact_alias) for c in cols]
@@ -250,10 +261,10 @@ class Builder:
             return [exp.column(r.year_column[1], table=alias)]
         return []
 
-    def _aggregate_expr(self, value_expr: exp.Expression, agg_kind: str, frame: Frame) -> exp.Expression:
+    def _aggregate_expr(self, value_expr: exp.Expr, agg_kind: str, frame: Frame) -> exp.Expr:
         if isinstance(value_expr, exp.Count):
             return value_expr
-        if frame.agg == "avg":
+        if frame.agg == "avg" and agg_kind != "count":
             return exp.Avg(this=value_expr)
         if agg_kind in ("avg", "min", "max"):
             return {"avg": exp.Avg, "min": exp.Min, "max": exp.Max}[agg_kind](this=value_expr)
@@ -263,8 +274,8 @@ class Builder:
         self,
         frame: Frame,
         r: Reading,
-        name_expr: exp.Expression,
-        value_expr: exp.Expression,
+        name_expr: exp.Expr,
+        value_expr: exp.Expr,
         agg_kind: str,
         shape: Shape,
     ) -> None:
@@ -274,7 +285,9 @@ class Builder:
         if r.target.table == r.fact and agg_kind == "column":
             # One row per thing already (a career total on the drivers table): no grouping needed.
             self.select = self.select.select(name_expr.as_("name"), value_expr.as_(metric_alias))
-            self.select = self.select.where(exp.Not(this=exp.Is(this=value_expr.copy(), expression=exp.Null())))
+            self.select = self.select.where(
+                exp.Not(this=exp.Is(this=value_expr.copy(), expression=exp.Null()))
+            )
             self.select = self.select.order_by(exp.Ordered(this=value_expr.copy(), desc=desc))
         else:
             agg = self._aggregate_expr(value_expr, agg_kind, frame)
@@ -288,7 +301,7 @@ class Builder:
         self,
         frame: Frame,
         r: Reading,
-        value_expr: exp.Expression,
+        value_expr: exp.Expr,
         agg_kind: str,
         target_alias: str | None,
         shape: Shape,
@@ -300,16 +313,14 @@ class Builder:
             value_expr, agg_kind = exp.Count(this=exp.Star()), "count"
             shape.value_label = self._target_label(r)
             alias = _ident(shape.value_label)
-            expr: exp.Expression = value_expr
+            expr: exp.Expr = value_expr
         elif r.target.table is not None and r.target.table != r.fact and isinstance(value_expr, exp.Count):
             # "How many drivers ...": distinct rows of the noun's table, not rows of the facts.
             key = r.target.path[-1].to_column if r.target.path else "id"
-            expr = exp.Count(
-                this=exp.Distinct(expressions=[exp.column(key, table=target_alias)])
-            )
+            expr = exp.Count(this=exp.Distinct(expressions=[exp.column(key, table=target_alias)]))
             shape.value_label = self._target_label(r)
             alias = _ident(shape.value_label)
-        elif frame.agg == "avg":
+        elif frame.agg == "avg" and not isinstance(value_expr, exp.Count):
             expr = exp.Avg(this=value_expr)
             shape.kind = "avg"
         else:
@@ -317,7 +328,9 @@ class Builder:
         self.select = self.select.select(expr.as_(alias))
         shape.value_column = alias
         if shape.kind != "avg":
-            shape.kind = "yesno" if frame.qword == "yesno" else ("count" if isinstance(expr, exp.Count) else "sum")
+            shape.kind = (
+                "yesno" if frame.qword == "yesno" else ("count" if isinstance(expr, exp.Count) else "sum")
+            )
 
     def _compare_values(self, frame: Frame, r: Reading) -> list[tuple[str, str]]:
         if not frame.compare:
@@ -332,7 +345,7 @@ class Builder:
         frame: Frame,
         r: Reading,
         groups: list[tuple[str, str]],
-        value_expr: exp.Expression,
+        value_expr: exp.Expr,
         shape: Shape,
     ) -> None:
         table, column = groups[0]
@@ -340,7 +353,9 @@ class Builder:
         path = next(p for vm, p in r.values if (vm.table, vm.column) == (table, column))
         alias = self.join(path)
         name_expr = exp.column(column, table=alias)
-        self.select = self.select.where(exp.In(this=name_expr, expressions=[exp.Literal.string(n) for n in names]))
+        self.select = self.select.where(
+            exp.In(this=name_expr, expressions=[exp.Literal.string(n) for n in names])
+        )
         metric_alias = _ident(shape.value_label or "value")
         if isinstance(value_expr, exp.Count) or r.target.table != r.fact:
             agg = value_expr if isinstance(value_expr, exp.Count) else exp.Sum(this=value_expr)
@@ -353,7 +368,7 @@ class Builder:
         shape.kind, shape.name_column, shape.value_column = "compare", "name", metric_alias
 
 
-def qualify(condition: str, alias: str) -> exp.Expression:
+def qualify(condition: str, alias: str) -> exp.Expr:
     """A condition written against one table, its columns qualified with that table's alias."""
     tree = sqlglot.parse_one(condition)
     for col in tree.find_all(exp.Column):
@@ -386,8 +401,5 @@ def _ident(label: str) -> str:
 
 
 def _ordinal_word(n: int) -> str:
-    if 10 <= n % 100 <= 20:
-        suffix = "th"
-    else:
-        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"

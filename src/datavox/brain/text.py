@@ -92,7 +92,27 @@ def lemma(word: str) -> str:
         stem = w[:-2]
         if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "ls":
             return stem[:-1]  # stopped → stop
-        if stem.endswith(("at", "iv", "us", "uc", "ur", "as", "ir", "ar", "ag", "ot", "os", "ok", "id", "ik", "or", "ac", "ic")):
+        if stem.endswith(
+            (
+                "at",
+                "iv",
+                "us",
+                "uc",
+                "ur",
+                "as",
+                "ir",
+                "ar",
+                "ag",
+                "ot",
+                "os",
+                "ok",
+                "id",
+                "ik",
+                "or",
+                "ac",
+                "ic",
+            )
+        ):
             return stem + "e"  # scored → score, raced → race, drived → drive
         return stem
     if w.endswith("ing") and len(w) > 5:

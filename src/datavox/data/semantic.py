@@ -20,6 +20,7 @@ import yaml
 
 from datavox.config import Settings
 from datavox.data.connect import parse_url
+from datavox.data.names import identifier
 from datavox.data.schema import Catalog, Column, Table, singular
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -199,7 +200,8 @@ _PERSON_HINTS = ("first_name", "last_name", "surname", "given_name", "date_of_bi
 
 
 def words(name: str) -> str:
-    return name.replace("_", " ").strip()
+    """`total_race_wins` → `total race wins`, `driverStandings` → `driver standings`."""
+    return identifier(name).replace("_", " ").strip() if name else ""
 
 
 def generate(catalog: Catalog) -> SemanticModel:
@@ -257,6 +259,12 @@ def _wordy(values: list[str]) -> bool:
     return bool(sample) and wordy >= 0.8 * len(sample)
 
 
+def _slugs(values: list[str]) -> bool:
+    sample = values[:200]
+    slug = sum(1 for v in sample if v == v.lower() and " " not in v and any(ch.isalpha() for ch in v))
+    return len(sample) >= 20 and slug >= 0.95 * len(sample)
+
+
 def _role(col: Column, table: Table, fk_cols: set[str], entity: list[str]) -> str:
     low = col.name.lower()
     if col.name in entity:
@@ -265,6 +273,8 @@ def _role(col: Column, table: Table, fk_cols: set[str], entity: list[str]) -> st
         return "identifier"
     if col.is_bool:
         return "flag"
+    if col.is_text and col.distinct and _slugs(col.distinct):
+        return "identifier"  # lower-case codes (driverRef "hamilton"): keys, not names people say
     if col.is_temporal or low in ("year", "season", "month", "date") or low.endswith(("_year", "_date")):
         return "time"
     if low in ("position", "rank", "position_number", "ranking") or low.endswith(("_position", "_rank")):

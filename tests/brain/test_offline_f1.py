@@ -1,0 +1,114 @@
+"""Question shapes on F1DB, several phrasings each. The engine knows F1 only through its semantic model."""
+
+from __future__ import annotations
+
+import pytest
+from tests.brain.helpers import has_values
+
+from datavox.brain.brain import Brain
+from datavox.types import Intent
+
+SHAPES = [
+    # championship winners
+    ("Who won the 2021 drivers' championship?", ["Max Verstappen"]),
+    ("Who was the world champion in 1988?", ["Ayrton Senna"]),
+    ("Which team won the constructors' championship in 2022?", ["Red Bull"]),
+    ("In which year did Jenson Button win the title?", [2009]),
+    ("When did Kimi Raikkonen win the championship?", [2007]),
+    # race winners at a place in a year
+    ("Who won the Monaco Grand Prix in 2018?", ["Daniel Ricciardo"]),
+    ("Who won the 2019 British Grand Prix?", ["Lewis Hamilton"]),
+    ("Who won in Singapore in 2019?", ["Sebastian Vettel"]),
+    ("Who won the race at Monza in 2020?", ["Pierre Gasly"]),
+    ("Who took pole at the 2021 Abu Dhabi Grand Prix?", ["Max Verstappen"]),
+    # counts
+    ("How many races did Ferrari win in 2004?", [15]),
+    ("How many Grands Prix did Ayrton Senna win?", [41]),
+    ("How many races were there in 1950?", [7]),
+    ("How many races have been held at Silverstone?", [61]),
+    ("How many British drivers have won a race?", [21]),
+    # career totals
+    ("How many pole positions does Ayrton Senna have?", [65]),
+    ("How many world titles does Michael Schumacher have?", [7]),
+    ("How many wins does Red Bull have?", [130]),
+    # most / least, top N
+    ("Which driver has won the most races?", ["Lewis Hamilton"]),
+    ("Who has the most wins at Monaco?", ["Ayrton Senna"]),
+    ("Which team has the most wins?", ["Ferrari"]),
+    ("Who had the most poles in 2023?", ["Max Verstappen"]),
+    ("Who scored the most points in 2022?", ["Max Verstappen", 454]),
+    ("Which team has won the most constructors championships?", ["Ferrari", 16]),
+    ("Top 5 drivers by race wins", ["Lewis Hamilton", "Michael Schumacher", "Alain Prost"]),
+    # positions and rankings
+    ("Who came third in the 2020 championship?", ["Max Verstappen"]),
+    ("Who was runner-up in the 2021 championship?", ["Lewis Hamilton"]),
+    ("Where did Lewis Hamilton finish in the 2021 Abu Dhabi Grand Prix?", [2]),
+    # first / last
+    ("Who won the first Singapore Grand Prix?", ["Fernando Alonso"]),
+    ("Who won the last race of 2021?", ["Max Verstappen"]),
+    ("Who won the first race of the 2022 season?", ["Charles Leclerc"]),
+    # team mates, line-ups
+    ("Who drove for Mercedes in 2020?", ["Lewis Hamilton", "Valtteri Bottas"]),
+    ("Which team did Lewis Hamilton race for in 2012?", ["McLaren"]),
+    # comparisons
+    ("Who won more races, Hamilton or Schumacher?", ["Lewis Hamilton", "Michael Schumacher"]),
+    # nationalities, dates
+    ("What nationality is Fernando Alonso?", ["Spain"]),
+    ("When was Max Verstappen born?", ["1997-09-30"]),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), SHAPES, ids=[q for q, _ in SHAPES])
+def test_shapes(f1_brain: Brain, question: str, expected: list[object]) -> None:
+    has_values(f1_brain.ask(question), *expected)
+
+
+def test_years_range_gives_the_set(f1_brain: Brain) -> None:
+    answer = f1_brain.ask("List the drivers' world champions from 2010 to 2015.")
+    assert {r[0] for r in answer.rows} == {"Sebastian Vettel", "Lewis Hamilton"}
+
+
+def test_between_years(f1_brain: Brain) -> None:
+    answer = f1_brain.ask("Which constructors won the championship between 2014 and 2023?")
+    assert {r[0] for r in answer.rows} == {"Mercedes", "Red Bull"}
+
+
+def test_time_clause(f1_brain: Brain) -> None:
+    has_values(
+        f1_brain.ask("Which team did Fernando Alonso drive for when he won his first title?"), "Renault"
+    )
+
+
+def test_spoken_answer_names_and_numbers(f1_brain: Brain) -> None:
+    answer = f1_brain.ask("How many races did Lewis Hamilton win in 2020?")
+    assert answer.answer.startswith("11 ") and "Lewis Hamilton" in answer.answer and "2020" in answer.answer
+    assert "Max Verstappen" in f1_brain.ask("Who won the most races in 2023?").answer
+
+
+def test_empty_result_said_plainly(f1_brain: Brain) -> None:
+    answer = f1_brain.ask("Who won the 2035 drivers' championship?")
+    assert answer.sql and answer.rows == []
+    assert "couldn't find" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the airspeed velocity of an unladen swallow?",
+        "Paint the fence blue",
+        "What is the most expensive car?",
+    ],
+)
+def test_not_understood_says_so(f1_brain: Brain, question: str) -> None:
+    answer = f1_brain.ask(question)
+    assert answer.sql is None and answer.error == "not understood"
+    assert "didn't understand" in answer.answer and "For example" in answer.answer.replace(
+        "for example", "For example"
+    )
+
+
+def test_sql_is_the_dialect_and_passes_the_guard(f1_brain: Brain) -> None:
+    answer = f1_brain.ask("Who won the Monaco Grand Prix in 2017?")
+    assert answer.sql and answer.sql.upper().startswith("SELECT")
+    assert answer.intent is Intent.STATISTICAL and answer.engine == "offline"
+    assert set(answer.timings_ms) >= {"parse_ms", "plan_ms", "sql_ms", "total_ms"}
