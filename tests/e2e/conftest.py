@@ -17,6 +17,7 @@ import sys
 import time
 import wave
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +108,11 @@ def f1_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_f1(tmp_path_factory.mktemp("f1") / "f1.duckdb")
 
 
-@pytest.fixture(scope="session")
-def server(f1_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def serve(
+    f1_db: Path, work: Path, *, log_name: str, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`datavox serve` in a subprocess; yields its URL once /healthz answers (models are loaded by then)."""
-    if os.environ.get("DATAVOX_E2E_URL"):
-        yield os.environ["DATAVOX_E2E_URL"].rstrip("/")
-        return
-    work = tmp_path_factory.mktemp("serve")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATAVOX_")}
     env |= {
@@ -121,28 +120,21 @@ def server(f1_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         "DATAVOX_DATABASE_AUDIT_LOG": str(work / "audit.jsonl"),
         "DATAVOX_SERVER_APP_DB": str(work / "app.sqlite"),
         "DATAVOX_LLM_PROVIDER": "none",
+        **(extra_env or {}),
     }
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "e2e-serve.log").open("w")
-    cmd = [
-        sys.executable,
-        "-m",
-        "datavox.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--engine",
-        "local",
-    ]
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log_path = ARTIFACTS / log_name
+    log = log_path.open("w")
+    cmd = [sys.executable, "-m", "datavox.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(
+        [*cmd, "--engine", "local"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"datavox serve exited with {proc.returncode}; see {ARTIFACTS / 'e2e-serve.log'}")
+                pytest.fail(f"datavox serve exited with {proc.returncode}; see {log_path}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                     break
@@ -159,6 +151,15 @@ def server(f1_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(f1_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get("DATAVOX_E2E_URL"):  # a server started by hand, for debugging the page
+        yield os.environ["DATAVOX_E2E_URL"].rstrip("/")
+        return
+    with serve(f1_db, tmp_path_factory.mktemp("serve"), log_name="e2e-serve.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
