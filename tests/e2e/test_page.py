@@ -38,6 +38,13 @@ def test_typed_question_shows_sql_rows_and_answer(browser: Any, server: str, art
     answer = turn.get_by_test_id("assistant-text").inner_text()
     assert "Verstappen" in answer, answer
     assert "Question → answer" in turn.inner_text()
+    # A category against a number gets a chart, drawn from whatever columns the result has.
+    page.get_by_label("Type a question").fill("Top 5 constructors by race wins")
+    page.get_by_label("Type a question").press("Enter")  # the keyboard works too
+    turn = page.locator(".turn").nth(1)
+    turn.locator("figure.chart svg[data-kind=bar]").wait_for(timeout=WAIT_MS)
+    assert turn.locator("tbody tr").count() == 5
+    assert turn.locator("rect.chart-bar").count() == 5
     page.screenshot(path=str(artifacts / "page-typed-1280.png"), full_page=True)
     # A reload shows the same conversation from the server's store.
     page.reload()
