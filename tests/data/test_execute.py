@@ -51,6 +51,7 @@ def test_select_returns_json_safe_rows_and_audits(sample_url: str, tmp_path: Pat
 def test_allowed_tables_default_to_user_tables(sample_url: str) -> None:
     with Executor(sample_url) as ex:
         assert set(ex.allowed_tables) >= {"t", "big"}
+        assert set(ex.refresh_tables()) >= {"t", "big"}
     with Executor(sample_url, allowed_tables=["t"]) as ex, pytest.raises(GuardError, match="big"):
         ex.run("SELECT * FROM big")
 

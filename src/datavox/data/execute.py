@@ -209,6 +209,7 @@ class Executor:
         self.audit = audit
         self.guard = guard
         self._allowed = sorted(allowed_tables) if allowed_tables is not None else None
+        self._allowed_given = allowed_tables is not None
         self._lock = threading.Lock()
         self._idle: list[_Handle] = []
         self._running: set[_Handle] = set()
@@ -235,6 +236,13 @@ class Executor:
             finally:
                 self._give_back(handle)
         return list(self._allowed)
+
+    def refresh_tables(self) -> list[str]:
+        """Forget the cached table list (after an import added tables) and read it again."""
+        if self._allowed_given:
+            return list(self._allowed or [])
+        self._allowed = None
+        return self.allowed_tables
 
     # -- running ----------------------------------------------------------------------------------
 
