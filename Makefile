@@ -3,7 +3,6 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-WEB_STAMP := src/datavox/static/.built-$(shell cat web/package.json web/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts -type f 2>/dev/null)
 
 .PHONY: install run test lint typecheck pytest webtest system-deps demo clean
@@ -21,10 +20,12 @@ $(STAMP): pyproject.toml
 .PHONY: web-build
 web-build: src/datavox/static/index.html
 
-src/datavox/static/index.html: $(WEB_SOURCES) web/package.json
-	@if [ -f web/package.json ]; then \
-		cd web && (test -d node_modules || npm ci --no-audit --no-fund) && npm run build; \
-	fi
+# npm writes node_modules/.package-lock.json on every install: a changed lock file reinstalls.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+src/datavox/static/index.html: $(WEB_SOURCES) web/package.json web/node_modules/.package-lock.json
+	cd web && npm run build
 
 # Debian packages the browser tests need (run as root, as on the CI machine).
 system-deps:
@@ -47,7 +48,7 @@ pytest: install system-deps
 	$(BIN)/python -m pytest -q
 
 webtest: web-build
-	@if [ -f web/package.json ]; then cd web && npm test; fi
+	cd web && npm test
 
 test: lint typecheck webtest pytest
 
