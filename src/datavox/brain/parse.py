@@ -208,6 +208,9 @@ def _question_word(frame: Frame, words: list[str], used: set[int]) -> None:
             if w[j] == "how" and at(j + 1, "many"):
                 frame.qword, frame.after_qword = "how_many", j + 2
                 break
+    if frame.qword in ("what", "which") and at(frame.after_qword, "position", "place", "rank", "ranking"):
+        frame.qword = "where"  # "what position did she finish": a rank question
+        frame.after_qword += 1
     for j in range(n):
         if w[j] in ("average", "mean", "avg") or (w[j] == "on" and at(j + 1, "average")):
             frame.agg = "avg"

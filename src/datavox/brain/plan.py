@@ -70,6 +70,10 @@ def _sets(phrases: list[str]) -> list[frozenset[str]]:
     return out
 
 
+def unexplained_words(frame: Frame, explained: set[str]) -> list[str]:
+    return [t.text for t in frame.content if t.lemma not in explained]
+
+
 def covered(
     options: list[frozenset[str]], words: set[str], content: set[str] | None = None
 ) -> frozenset[str]:
@@ -86,6 +90,7 @@ class Target:
     table: str | None = None  # the rows the answer names (drivers)
     column: str | None = None  # or one column of the fact table (a year, a name column)
     path: tuple[Edge, ...] = ()
+    fallback: bool = False  # "who" answered with things, not people
 
 
 @dataclass
@@ -173,7 +178,7 @@ class Planner:
                 break
         if not window:
             return []
-        near = {t.lemma for t in window[:3]}
+        near = {t.lemma for t in window[:2]}
         # The head noun may follow adjectives ("the most expensive product"): any of the first words.
         heads = [t.lemma for t in window[:3]]
         found: list[tuple[float, str, str | None, frozenset[str]]] = []
@@ -263,6 +268,8 @@ class Planner:
             and not frame.order
         ):
             return None  # "the first/last race won": events in time, not a total column
+        if any(w.endswith("est") and len(w) > 5 for w in unexplained_words(frame, explained)):
+            return None  # "the youngest champion": ranked by something the model does not know
         if (frame.order or frame.top_n) and measure is None:
             ranked_by_column = column is not None and self.role(fact, column) in ("measure", "rank", "time")
             nothing = target.table is None and target.column is None
@@ -281,6 +288,7 @@ class Planner:
         )
         score += 0.3 * priority - penalty - 0.3 * len(target.path)
         score += 0.5 if measure is not None else 0.0
+        score -= 1.5 if target.fallback else 0.0
         # A column only adds to a measure when it is the rank the question asks about.
         asks_rank = self.role(fact, column or "") == "rank" and (frame.ordinal or frame.qword == "where")
         if column is not None and measure is not None and not asks_rank:
@@ -390,7 +398,11 @@ class Planner:
                 _, table, path = min(reachable)
                 return Target(table=table, path=path), frozenset()
             if self.person_tables:
-                return None, frozenset()  # people exist in this data, just not reachable from these facts
+                # "Who won the constructors' title?": the named rows these facts are about, if not people.
+                for edge in self.graph.out.get(fact, []):
+                    if edge.forward and self.tm(edge.to_table).entity and self.tm(edge.to_table).priority >= 0:
+                        return Target(table=edge.to_table, path=(edge,), fallback=True), frozenset()
+                return None, frozenset()
             col = self._who_column(frame, fact)
             return (Target(column=col) if col else None), frozenset()
         if frame.qword == "when":

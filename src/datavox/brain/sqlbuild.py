@@ -88,10 +88,12 @@ class Builder:
         shape = Shape(kind="list")
         rank_col = self.p._rank_column(r.fact, r.column)
         use_rank = rank_col is not None and (frame.ordinal is not None)
+        # "Where did Ferrari finish in the championship?": the rank is the answer, not a filter on winners.
+        asks_rank = rank_col is not None and frame.qword == "where" and r.target.column is None
 
         # Filters: the measure's own condition (unless an ordinal replaces it), values, years.
         measure = self.p.measure(r.measure) if r.measure else None
-        if measure is not None and measure.filter and not use_rank:
+        if measure is not None and measure.filter and not use_rank and not asks_rank:
             self.select = self.select.where(qualify(measure.filter, fact_alias))
         if use_rank and rank_col is not None:
             self.select = self.select.where(
@@ -149,7 +151,7 @@ class Builder:
 
         if compare_groups:
             self._compare(frame, r, compare_groups, value_expr, shape)
-        elif frame.qword == "where" and rank_col is not None and not use_rank:
+        elif asks_rank and rank_col is not None and not use_rank:
             col = exp.column(rank_col, table=fact_alias)
             self.select = self.select.select(col.as_("position")).limit(10)
             shape.kind, shape.value_column = "rank", "position"
@@ -176,6 +178,11 @@ class Builder:
         elif frame.agg in ("count", "sum", "avg") or frame.qword in ("how_many", "how_much", "yesno"):
             self._aggregate(frame, r, value_expr, agg_kind, target_alias, shape)
         elif name_expr is not None:
+            if r.column is not None and self.p.role(r.fact, r.column) == "measure" and r.measure is None:
+                # "Which drivers won races in 2012?" on season totals: those with some of it.
+                self.select = self.select.where(
+                    exp.GT(this=exp.column(r.column, table=fact_alias), expression=exp.Literal.number(0))
+                )
             self.select = self.select.select(name_expr.as_("name"))
             self.select = self.select.group_by(name_expr.copy())
             order = self._order_columns(r, fact_alias)
@@ -307,13 +314,16 @@ class Builder:
         shape: Shape,
     ) -> None:
         alias = _ident(shape.value_label or "value")
-        if r.target.table == r.fact and frame.qword == "how_many" and agg_kind == "column":
+        if r.target.table is not None and frame.qword == "how_many" and agg_kind == "column":
             # "How many drivers have won a title?": rows of the noun's table that have some of the measure.
             self.select = self.select.where(exp.GT(this=value_expr, expression=exp.Literal.number(0)))
-            value_expr, agg_kind = exp.Count(this=exp.Star()), "count"
+            if r.target.table == r.fact:
+                expr: exp.Expr = exp.Count(this=exp.Star())
+            else:
+                key = r.target.path[-1].to_column if r.target.path else "id"
+                expr = exp.Count(this=exp.Distinct(expressions=[exp.column(key, table=target_alias)]))
             shape.value_label = self._target_label(r)
             alias = _ident(shape.value_label)
-            expr: exp.Expr = value_expr
         elif r.target.table is not None and r.target.table != r.fact and isinstance(value_expr, exp.Count):
             # "How many drivers ...": distinct rows of the noun's table, not rows of the facts.
             key = r.target.path[-1].to_column if r.target.path else "id"
