@@ -130,6 +130,19 @@ def test_spoken_question_then_barge_in(browser: Any, server: str, artifacts: Pat
         timeout=WAIT_MS,
     )
 
+    # 3. The stop button: response.cancel (if it still runs) and output_audio_buffer.clear.
+    started_before = log_types(page).count("output_audio_buffer.started")
+    page.evaluate("(b64) => window.__injectWav(b64)", wav_b64("Which drivers have the most pole positions?"))
+    page.wait_for_function(
+        "(n) => [...document.querySelectorAll('.log-lines .type')]"
+        ".filter((e) => e.textContent === 'output_audio_buffer.started').length > n",
+        arg=started_before,
+        timeout=WAIT_MS,
+    )
+    page.get_by_role("button", name="Stop answer").click()
+    assert "output_audio_buffer.clear" in log_types(page)
+    page.locator(".turn").nth(3).locator(".tag", has_text="interrupted").wait_for(timeout=10_000)
+
     page.screenshot(path=str(artifacts / "page-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(300)
