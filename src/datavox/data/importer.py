@@ -208,12 +208,34 @@ def infer_types(rows: Sequence[Sequence[str]], width: int) -> list[ColumnType]:
 
 # --------------------------------------------------------------------------------------------- encoding
 
-_SINGLE_BYTE = {"cp1252", "windows_1252", "latin_1", "iso8859_1", "iso8859_15", "cp1250", "iso8859_2"}
-_UTF16 = {"utf_16", "utf_16_le", "utf_16_be"}
+# Encodings of other scripts (and multi-byte ones) that charset-normalizer's guess is trusted for; any other
+# single-byte guess on a file that is not UTF-8 is taken as Windows-1252, the usual "ANSI" export of Western
+# data (charset-normalizer often names a sibling code page such as cp775 or latin_1 for short files).
+_TRUSTED_GUESSES = (
+    "utf", "shift_jis", "euc", "gb", "big5", "iso2022", "cp932", "cp949", "cp950", "hz", "johab",
+    "cp1251", "koi8", "cp866", "iso8859_5", "mac_cyrillic", "cp1253", "iso8859_7", "cp1255", "iso8859_8",
+    "cp1256", "iso8859_6", "cp874", "tis_620",
+)  # fmt: skip
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError:
+        return False
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def detect_encoding(path: Path) -> str:
-    """`utf-8`, `utf-8-sig`, `utf-16` or `cp1252`; raises ImportFailed for binary or unknown text."""
+    """`utf-8`, `utf-8-sig`, `utf-16`, `cp1252` or another detected encoding; raises ImportFailed for binary
+    files and text no encoding reads."""
     with path.open("rb") as fh:
         head = fh.read(4)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -243,16 +265,12 @@ def detect_encoding(path: Path) -> str:
 
     best = from_path(path).best()
     guess = (best.encoding if best is not None else "").lower().replace("-", "_")
-    if guess in _SINGLE_BYTE or guess.startswith("cp125") or guess.startswith("iso8859"):
-        # Western text that is not UTF-8 is nearly always Windows-1252 (a superset of Latin-1's printables).
-        for encoding in ("cp1252", guess):
-            try:
-                path.read_bytes().decode(encoding)
-                return encoding
-            except (UnicodeDecodeError, LookupError):
-                continue
+    candidates = [guess, "cp1252"] if guess.startswith(_TRUSTED_GUESSES) else ["cp1252", guess]
+    for encoding in candidates:
+        if encoding and _decodes(path, encoding):
+            return encoding
     raise ImportFailed(
-        f"{path}: cannot read the text encoding (not UTF-8, detected {guess or 'nothing'}); "
+        f"{path}: cannot read the text encoding (not UTF-8 nor Windows-1252, detected {guess or 'nothing'}); "
         "save the file as UTF-8 and import it again"
     )
 
