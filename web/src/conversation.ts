@@ -24,6 +24,8 @@ export interface Turn {
   pending: boolean;
   answer: AnswerData | null;
   marks: Marks;
+  /** Partials came from the app event stream (whole text so far): data channel deltas are then skipped. */
+  partialFromApp?: boolean;
   /** The engine's own stage timings for a voice turn (`timings` app event). */
   timings: Record<string, number>;
 }
@@ -174,9 +176,12 @@ export function reducer(state: ConversationState, action: Action): ConversationS
 
     case "user.partial": {
       const [next, id] = target(state, action.id, "voice");
-      return patch(next, id, (t) =>
-        t.userFinal ? t : { ...t, userText: action.append ? t.userText + action.text : action.text },
-      );
+      return patch(next, id, (t) => {
+        if (t.userFinal) return t;
+        if (!action.append) return { ...t, userText: action.text, partialFromApp: true };
+        // The two channels may both report partials; mixing whole texts with deltas would garble them.
+        return t.partialFromApp ? t : { ...t, userText: t.userText + action.text };
+      });
     }
 
     case "user.final": {

@@ -39,6 +39,16 @@ describe("the conversation", () => {
     expect(screen.getByTestId("user-text").closest(".bubble")?.className).not.toContain("partial");
   });
 
+  it("does not mix whole partials from the event stream with data channel deltas", () => {
+    const state = run([
+      { type: "voice.speechStarted", id: "item_1", t: 0 },
+      { type: "user.partial", id: "item_1", text: "who won the" },
+      { type: "user.partial", id: "item_1", text: "who won the 2021" },
+      { type: "user.partial", id: "item_1", text: "Who won the 2021 title?", append: true },
+    ]);
+    expect(state.turns[0]?.userText).toBe("who won the 2021");
+  });
+
   it("streams the answer's text and shows the SQL, rows and chart from the event stream", () => {
     const state = run([
       { type: "voice.speechStarted", id: "item_1", t: 0 },
