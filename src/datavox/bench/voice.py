@@ -10,6 +10,7 @@ synthesise the whole answer) as the baseline, with the ratio.
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -99,7 +100,8 @@ class Recorder:
         return "  [" + ", ".join(parts) + "]" if parts else ""
 
 
-async def run_turn(transport: str, base: str, pcm: Pcm) -> TurnResult:
+async def run_turn(transport: str, base: str, pcm: Pcm, delay: float = 0.0) -> TurnResult:
+    await asyncio.sleep(delay)
     secret = await mint(base)
     if transport == "webrtc":
         return await rtc_turn(base, secret, pcm, timeout_s=30)
@@ -171,11 +173,20 @@ async def bench(
             results[transport] = lat
             click.echo(f"  {transport}: {summary(lat)}")
         conc_transport = "websocket" if "websocket" in transports else transports[0]
-        click.echo(f"\n== concurrent sessions ({conc_transport}; end of speech -> first audio)")
+        click.echo(
+            f"\n== concurrent sessions ({conc_transport}; starts staggered over 2 s; end of speech -> first audio)"
+        )
         held = 0
         for level in levels:
+            # Staggered starts (seeded): people in different sessions do not stop talking at the same instant.
+            rng = random.Random(level)
             turns = await asyncio.gather(
-                *(run_turn(conc_transport, base, clips[i % len(clips)]) for i in range(level))
+                *(
+                    run_turn(
+                        conc_transport, base, clips[i % len(clips)], delay=rng.uniform(0, 2.0) if i else 0.0
+                    )
+                    for i in range(level)
+                )
             )
             lat = [r.latency_ms for r in turns if r.latency_ms is not None]
             failed = level - len(lat)

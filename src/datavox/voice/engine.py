@@ -115,8 +115,10 @@ class LocalRealtimeEngine:
     async def run(self, kind: str, fn: Callable[..., T], *args: Any) -> T:
         if kind == "brain":
             return await asyncio.get_running_loop().run_in_executor(self._brain_pool, fn, *args)
-        if kind == "stt_partial" and self._speech_pool.backlog >= self.speech_workers:
-            return cast(T, "")  # partials are for the UI and for speculation: never queue them
+        if kind == "stt_partial" and self._speech_pool.backlog > 0:
+            # Partials are for the UI and for speculation: only on an idle pool, so a worker is always
+            # free for the next committed turn.
+            return cast(T, "")
         return await self._speech_pool.run(PRIORITY.get(kind, 0), fn, *args)
 
     # --- client secrets -----------------------------------------------------------------------------------

@@ -23,19 +23,14 @@ SHORT_MAX_S = 25.0
 
 
 def drop_repeats(text: str) -> str:
-    """Whisper's failure mode on short windows is looping: "Who won? Who won? Who won" -> "Who won?"."""
-    parts = re.split(r"(?<=[.?!])\s+", text)
-    out: list[str] = []
-    for part in parts:
-        key = " ".join(re.findall(r"[\w']+", part.lower()))
-        if not key:
-            continue
-        if out:
-            prev = " ".join(re.findall(r"[\w']+", out[-1].lower()))
-            if key == prev or prev.startswith(key):  # a repeat, or the cut-off start of one
-                continue
-        out.append(part)
-    return " ".join(out)
+    """Whisper's failure mode on short windows is looping: "who won in 2019 who won in 2019 who" -> the
+    first pass. Cut where the first three words come round again."""
+    words = text.split()
+    key = [re.sub(r"[^\w']", "", w.lower()) for w in words]
+    for i in range(3, len(words) - 2):
+        if key[i : i + 3] == key[:3]:
+            return " ".join(words[:i]).rstrip(",;")
+    return text
 
 
 def model_path() -> str:
@@ -95,14 +90,18 @@ class WhisperStt:
         frames = min(3000, features.shape[1] - features.shape[1] % 2)  # the encoder's conv stride is 2
         features = np.ascontiguousarray(features[:, :frames][None])
         encoded = self.model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
+        tokens_in = self._prompt(prompt)
         result = self.model.model.generate(
             encoded,
-            [self._prompt(prompt)],
+            [tokens_in],
             beam_size=1,
             # People say at most ~4 words (~6 tokens) a second: more than that is a decoding loop.
-            max_length=min(224, 12 + int(speech_s * 7)),
+            # The length counts the prompt too (CTranslate2); the decoder holds 448 positions.
+            max_length=min(448, len(tokens_in) + 12 + int(speech_s * 7)),
             suppress_blank=True,
             suppress_tokens=[-1],
+            # Measured on spoken F1 questions: 1.1 stops the loops a vocabulary prompt otherwise invites.
+            repetition_penalty=1.1,
         )
         tokens = [t for t in result[0].sequences_ids[0] if t < self.tokenizer.eot]
         return drop_repeats(str(self.tokenizer.decode(tokens)).strip())
