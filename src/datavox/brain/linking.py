@@ -91,9 +91,16 @@ class ValueIndex:
                 self.partial[" ".join(part)].append((table, column, value, n / len(words)))
 
     def _prune_partials(self) -> None:
+        # Per column: "grand prix" is part of every Grand Prix name and names none of them, while "Prost"
+        # is one driver even if a team and a chassis carry the name too.
         for key in list(self.partial):
-            distinct_values = {(t, v) for t, _, v, _ in self.partial[key]}
-            if len(distinct_values) > MAX_PARTIAL_SHARE or key in self.exact:
+            per_column: dict[tuple[str, str], int] = {}
+            for t, c, _, _ in self.partial[key]:
+                per_column[(t, c)] = per_column.get((t, c), 0) + 1
+            kept = [e for e in self.partial[key] if per_column[(e[0], e[1])] <= MAX_PARTIAL_SHARE]
+            if kept:
+                self.partial[key] = kept
+            else:
                 del self.partial[key]
 
     def _load_prominence(self, model: SemanticModel, fetch: Fetch) -> None:
@@ -148,24 +155,34 @@ class ValueIndex:
         out: list[ValueMatch] = []
         # A single word that is also a schema word ("race", "team") names a row only in an entity column.
         is_schema_word = len(words) == 1 and (lemma(words[0]) in self.vocabulary or len(words[0]) < 3)
+        # Words that all describe the data ("grand prix", "race results") name no row by being part of one.
+        schema_phrase = all(lemma(w) in self.vocabulary or w in STOPWORDS for w in words)
         for table, column, value in self.exact.get(key, []):
             if is_schema_word and (table, column) not in self.entity_columns:
                 continue
             out.append(self._vm(table, column, value, 1.0, span, key))
         if out:
             return out
-        if not is_schema_word:
+        if not is_schema_word and not schema_phrase:
             for table, column, value, share in self.partial.get(key, []):
                 out.append(self._vm(table, column, value, 0.8 + 0.15 * share, span, key))
             if out:
                 return _best_per_column(out)
-        fuzzy_ok = len(gram) <= 3 and len(key) >= 5 and not is_schema_word
+        fuzzy_ok = len(gram) <= 3 and len(key) >= 5 and not is_schema_word and not schema_phrase
         if fuzzy_ok and not any(w in STOPWORDS or lemma(w) in self.vocabulary for w in (words[0], words[-1])):
             hit = self._fuzzy(key)
             if hit is not None:
                 for table, column, value in self.exact[hit[0]]:
                     out.append(self._vm(table, column, value, 0.75 * hit[1] / 100, span, key))
         return out
+
+    def candidates(self, key: str, span: tuple[int, int] = (-1, -1)) -> list[ValueMatch]:
+        """Every value a folded phrase can name: exact and partial, however they rank."""
+        out = [self._vm(t, c, v, 1.0, span, key) for t, c, v in self.exact.get(key, [])]
+        out += [
+            self._vm(t, c, v, 0.8 + 0.15 * share, span, key) for t, c, v, share in self.partial.get(key, [])
+        ]
+        return _best_per_column(out) if out else out
 
     def _fuzzy(self, key: str) -> tuple[str, float] | None:
         """The closest value to a misheard name; remembered, as spoken questions repeat their words."""

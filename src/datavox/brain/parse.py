@@ -34,7 +34,8 @@ FUNCTION_WORDS = frozenset(
     lowest biggest largest smallest greatest top number count total average mean sum list show tell give
     name please about between during before after since until till up down over into out as per vs
     versus against not no yes so if also just can could would will shall should may might get make go s
-    t 's very only one same ok okay alltime whole overall""".split()  # noqa: SIM905
+    t 's very only one same ok okay alltime whole overall
+    different distinct unique individual separate""".split()  # noqa: SIM905
 )
 # Words that ask for an aggregate or an order; they are slots, not content.
 _MAX_WORDS = {"most", "highest", "biggest", "largest", "greatest", "max", "maximum", "more", "top", "best"}
@@ -89,6 +90,7 @@ class Frame:
     content: list[Token] = field(default_factory=list)  # content words left for the semantic model
     free: list[Token] = field(default_factory=list)  # every word not taken by a value, year or slot
     after_qword: int = 0  # index in toks right after the question word(s)
+    where_place: bool = False  # "where is X" asks for a place, "where did X finish" for a rank
 
     @property
     def content_lemmas(self) -> set[str]:
@@ -145,9 +147,12 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     _ordinals_and_order(frame, masked, used)
     _references(frame, masked, used)
-    frame.compare = _is_comparison(frame, words)
+    frame.compare = _is_comparison(frame, words, index)
     frame.free = [t for i, t in enumerate(toks) if i not in used and not t.text.isdigit()]
     frame.content = [t for t in frame.free if t.text not in FUNCTION_WORDS]
+    if frame.qword == "where":
+        ranked = {"finish", "come", "place", "end", "rank", "classify", "qualify", "start", "position"}
+        frame.where_place = not any(t.lemma in ranked for t in toks)
     frame.content = [t for t in frame.content if t.lemma not in FUNCTION_WORDS]
     return frame
 
@@ -341,27 +346,26 @@ def _before_after(words: list[str], i: int) -> bool:
     return i < len(words) and words[i] in ("before", "after")
 
 
-def _is_comparison(frame: Frame, words: list[str]) -> bool:
-    if len(frame.values) < 2:
+_COMPARE_CUES = frozenset(
+    {"vs", "versus", "compare", "compared", "than", "more", "most", "better", "fewer", "less", "higher"}
+)
+
+
+def _is_comparison(frame: Frame, words: list[str], index: ValueIndex | None) -> bool:
+    """Two or more names of one kind and a word to compare them by ("more", "compare", "vs")."""
+    if len(frame.values) < 2 or not any(w in _COMPARE_CUES for w in words):
         return False
-    tables = [{(m.table, m.column) for m in g} for g in frame.values]
-    shared = set.intersection(*tables)
-    # A comparison needs something to compare by ("more", "compare", "vs"); "in the UK or Malaysia" filters.
-    cue = any(
-        w
-        in (
-            "vs",
-            "versus",
-            "compare",
-            "compared",
-            "than",
-            "more",
-            "most",
-            "better",
-            "fewer",
-            "less",
-            "higher",
-        )
-        for w in words
-    )
-    return bool(shared) and cue
+    groups = frame.values
+    if index is not None:
+        # "Senna or Prost": "Prost" is also a team; the names compared are of one kind, so look wider.
+        wider = [index.candidates(g[0].text, g[0].span) for g in groups]
+        common = set.intersection(*[{(m.table, m.column) for m in g} for g in wider])
+        if common:
+            pick = max(
+                common,
+                key=lambda tc: sum(max(m.score for m in g if (m.table, m.column) == tc) for g in wider),
+            )
+            frame.values = [[m for m in g if (m.table, m.column) == pick][:1] for g in wider]
+            return True
+    shared = set.intersection(*[{(m.table, m.column) for m in g} for g in groups])
+    return bool(shared)

@@ -36,6 +36,7 @@ class Vocabulary:
     """The semantic model's words as lemma sets: per measure, per column and per table."""
 
     measures: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+    doers: dict[str, list[frozenset[str]]] = field(default_factory=dict)
     columns: dict[tuple[str, str], list[frozenset[str]]] = field(default_factory=dict)
     tables: dict[str, list[frozenset[str]]] = field(default_factory=dict)
 
@@ -44,7 +45,9 @@ class Vocabulary:
         vocab = cls()
         for name, m in model.measures.items():
             if m.table in catalog.tables:
-                vocab.measures[name] = _sets(m.synonyms or [words(identifier(name))])
+                vocab.measures[name] = _sets([*(m.synonyms or [words(identifier(name))]), *m.doers])
+                if m.doers and m.subject in catalog.tables:
+                    vocab.doers[name] = _sets(m.doers)
         for tname, table in catalog.tables.items():
             tm = model.tables.get(tname) or TableModel()
             if not tm.exposed:
@@ -146,6 +149,10 @@ class Planner:
             if t not in candidates and any(self.graph.path(t, a) for a in anchors if a != t):
                 candidates.add(t)
         self._pointed = pointed
+        if frame.where_place and frame.values:
+            place = self._where_place(frame)
+            if place is not None:
+                return place
         best: Reading | None = None
         for fact in sorted(candidates):
             if fact not in self.catalog.tables or not self.tm(fact).exposed:
@@ -182,6 +189,11 @@ class Planner:
         # The head noun may follow adjectives ("the most expensive product"): any of the first words.
         heads = [t.lemma for t in window[:3]]
         found: list[tuple[float, str, str | None, frozenset[str]]] = []
+        # "How many world champions": the doers of a measure are rows of its subject table.
+        for mname, sets in self.vocab.doers.items():
+            for syn in sets:
+                if heads[0] in syn and syn <= near:
+                    found.append((len(syn) * 10 + 6, self.model.measures[mname].subject, None, syn))
         # "How many podiums", "how many constructors' championships": the noun is a measure, not rows.
         measure_len = 0
         if frame.qword == "how_many":
@@ -255,6 +267,12 @@ class Planner:
         target, noun_words = self._target(frame, fact, nouns, column)
         if target is None:
             return None
+        for vm, path in reading.values:
+            # The named row is also the answer's kind ("Max Verstappen's teammate"): others that share its
+            # keys. Without a key to share (only a year), that reading means nothing.
+            same = target.table == vm.table and path and path == target.path
+            if same and not self._sibling_keys(fact, path[0].from_column):
+                return None
         reading.target = target
         explained |= noun_words
         if target.table is not None and target.table in t_hits:
@@ -400,17 +418,62 @@ class Planner:
             if self.person_tables:
                 # "Who won the constructors' title?": the named rows these facts are about, if not people.
                 for edge in self.graph.out.get(fact, []):
-                    if edge.forward and self.tm(edge.to_table).entity and self.tm(edge.to_table).priority >= 0:
+                    if (
+                        edge.forward
+                        and self.tm(edge.to_table).entity
+                        and self.tm(edge.to_table).priority >= 0
+                    ):
                         return Target(table=edge.to_table, path=(edge,), fallback=True), frozenset()
                 return None, frozenset()
             col = self._who_column(frame, fact)
             return (Target(column=col) if col else None), frozenset()
+        if frame.where_place and frame.values:
+            place = self._place(fact, frame)
+            if place is not None:
+                return place, frozenset()
         if frame.qword == "when":
             if column is not None and self.role(fact, column) == "time":
                 return Target(column=column), frozenset()
             tc = self.time_column(fact)
             return (Target(column=tc) if tc else None), frozenset()
         return Target(), frozenset()
+
+    def _sibling_keys(self, fact: str, own: str) -> list[str]:
+        return [
+            e.from_column
+            for e in self.graph.out.get(fact, [])
+            if e.forward
+            and e.from_column != own
+            and self.tm(e.to_table).entity
+            and self.tm(e.to_table).priority >= 0
+        ]
+
+    def _where_place(self, frame: Frame) -> Reading | None:
+        """ "Where is Monza?": the named row's place, straight from its own table."""
+        for vm in frame.values[0]:
+            target = self._place(vm.table, frame, vm)
+            if target is not None:
+                reading = Reading(fact=vm.table, target=target, values=[(vm, ())], score=1.0)
+                return reading
+        return None
+
+    def _place(self, fact: str, frame: Frame, vm: ValueMatch | None = None) -> Target | None:
+        """ "Where is Monza?": a place-like column of the named row, or the country it points at."""
+        vm = vm or frame.values[0][0]
+        if vm.table != fact:
+            return None
+        words = ("place", "city", "town", "location", "address", "country", "region", "state")
+        for edge in self.graph.out.get(fact, []):
+            if (
+                edge.forward
+                and any(w in edge.from_column.lower() for w in words)
+                and self.tm(edge.to_table).entity
+            ):
+                return Target(table=edge.to_table, path=(edge,))
+        for c in self.catalog.tables[fact].columns:
+            if c.is_text and c.name != vm.column and any(w in c.name.lower() for w in words):
+                return Target(column=c.name)
+        return None
 
     def _who_column(self, frame: Frame, fact: str) -> str | None:
         """Without a table of people, "who" asks for a text column of the facts: not one the question

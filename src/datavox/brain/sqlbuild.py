@@ -109,6 +109,10 @@ class Builder:
         for vm, path in r.values:
             if compare_groups and (vm.table, vm.column) == compare_groups[0]:
                 continue
+            if r.target.table == vm.table and path == r.target.path and path:
+                self._sibling(r, vm.column, vm.value, path, fact_alias)
+                shape.filters.append(vm.value)
+                continue
             by_column.setdefault((vm.table, vm.column, path), []).append(vm.value)
         for (_, column, path), values in by_column.items():
             alias = self.join(path)
@@ -209,6 +213,44 @@ class Builder:
     def expression(self) -> exp.Select:
         """The built query as an expression (a sub-query of another)."""
         return self.select
+
+    def _sibling(self, r: Reading, column: str, value: str, path: tuple[Edge, ...], fact_alias: str) -> None:
+        """ "Who was Max Verstappen's teammate?": the answer's rows are others that share the named one's
+        other keys (same team, same year), not the named one itself."""
+        own = path[0].from_column
+        keys = self.p._sibling_keys(r.fact, own)
+        tc = self.p.time_column(r.fact)
+        if tc:
+            keys.append(tc)
+        inner, named = "sibling", "sibling_named"
+        edge = path[0]
+        sub = (
+            exp.select(exp.Literal.number(1))
+            .from_(
+                exp.Table(this=exp.to_identifier(r.fact), alias=exp.TableAlias(this=exp.to_identifier(inner)))
+            )
+            .join(
+                exp.Table(
+                    this=exp.to_identifier(edge.to_table), alias=exp.TableAlias(this=exp.to_identifier(named))
+                ),
+                on=exp.EQ(
+                    this=exp.column(edge.to_column, table=named), expression=exp.column(own, table=inner)
+                ),
+            )
+            .where(exp.EQ(this=exp.column(column, table=named), expression=exp.Literal.string(value)))
+        )
+        for key in keys:
+            sub = sub.where(
+                exp.EQ(this=exp.column(key, table=inner), expression=exp.column(key, table=fact_alias))
+            )
+        cond = self.p.tm(r.fact).default_filter
+        if cond:
+            sub = sub.where(qualify(cond, inner))
+        self.select = self.select.where(exp.Exists(this=sub))
+        alias = self.join(path)
+        self.select = self.select.where(
+            exp.NEQ(this=exp.column(column, table=alias), expression=exp.Literal.string(value))
+        )
 
     # -- pieces --------------------------------------------------------------------------------------------
     def _year_expr(self, table: str, column: str, alias: str) -> exp.Expr:

@@ -87,6 +87,9 @@ class Measure:
     aggregate: str = "count"  # count | sum | avg | min | max
     column: str = ""  # for sum/avg/min/max
     filter: str = ""  # SQL condition on `table` that makes a row count (position_number = 1)
+    # Who achieves it: the table whose rows do ("drivers") and the words for them ("champions", "winners").
+    subject: str = ""
+    doers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -167,7 +170,7 @@ def _build(cls: Any, raw: dict[str, Any], where: str) -> Any:
     unknown = set(raw) - known
     if unknown:
         raise SemanticModelError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    for key in ("synonyms", "entity", "order_by"):
+    for key in ("synonyms", "entity", "order_by", "doers"):
         if key in raw and isinstance(raw[key], str):
             raw[key] = [raw[key]]
         if key in raw and raw[key] is None:
