@@ -174,7 +174,7 @@ async def bench(
             click.echo(f"  {transport}: {summary(lat)}")
         conc_transport = "websocket" if "websocket" in transports else transports[0]
         click.echo(
-            f"\n== concurrent sessions ({conc_transport}; starts staggered over 2 s; end of speech -> first audio)"
+            f"\n== concurrent sessions ({conc_transport}; starts staggered over 2 s; end of speech -> audio)"
         )
         held = 0
         for level in levels:

@@ -176,7 +176,7 @@ async def rtc_turn(
     """One spoken turn over WebRTC: SDP to `/v1/realtime/calls`, mic track in, answer track out."""
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-    from datavox.voice.rtc import keep_loopback_candidates, patch_loopback
+    from datavox.voice.rtc import keep_loopback_candidates, patch_loopback, set_jitter_prefetch
 
     if loopback:
         patch_loopback()
@@ -218,6 +218,8 @@ async def rtc_turn(
 
     @pc.on("track")  # type: ignore[untyped-decorator]
     def on_track(track: Any) -> None:
+        # A browser's adaptive jitter buffer holds ~1–2 frames on loopback, not aiortc's fixed 4.
+        set_jitter_prefetch(pc, track, 1)
         tasks.append(asyncio.ensure_future(listen(track)))
 
     pc.addTrack(mic.track)

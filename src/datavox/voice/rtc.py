@@ -53,6 +53,21 @@ def keep_loopback_candidates(sdp: str) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+def set_jitter_prefetch(pc: Any, track: Any, prefetch: int) -> None:
+    """aiortc holds every received audio frame until 4 more have arrived (80 ms) before decoding it.
+
+    That delay sits between the end of the user's speech and our VAD noticing it. On loopback there is no
+    jitter to absorb, so we keep one frame; elsewhere two (40 ms). aiortc has no option for this, hence
+    the private attribute (checked, so an aiortc upgrade that renames it only loses the tweak).
+    """
+    from aiortc.jitterbuffer import JitterBuffer
+
+    for transceiver in pc.getTransceivers():
+        receiver = transceiver.receiver
+        if receiver.track is track and hasattr(receiver, "_RTCRtpReceiver__jitter_buffer"):
+            receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16, prefetch=prefetch)
+
+
 def check_offer(sdp: str) -> None:
     if not sdp.lstrip().startswith("v=0") or "\nm=" not in sdp.replace("\r\n", "\n"):
         raise EngineError(
@@ -162,6 +177,7 @@ class RtcCall:
         @pc.on("track")
         def on_track(track: Any) -> None:
             if track.kind == "audio":
+                set_jitter_prefetch(pc, track, 1 if self.engine.loopback else 2)
                 self._tasks.append(asyncio.ensure_future(self._pump(track, session)))
 
         @pc.on("connectionstatechange")
