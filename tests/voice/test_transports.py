@@ -160,3 +160,56 @@ async def test_webrtc_turn_with_aiortc_client() -> None:
     assert result.latency_ms is not None
     assert result.answer_audio().size > 0
     await engine.close()
+
+
+async def test_multipart_call_sideband_and_hangup() -> None:
+    from aiortc import RTCConfiguration, RTCPeerConnection
+
+    from datavox.voice.rtc import patch_loopback
+
+    patch_loopback()
+    engine = make_engine()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.createDataChannel("realtime-channel")  # any label works
+    pc.addTransceiver("audio")
+    await pc.setLocalDescription(await pc.createOffer())
+    with serve(engine) as base:
+        secret = await mint(base)
+        async with httpx.AsyncClient() as http:
+            r = await http.post(
+                f"{base}/v1/realtime/calls",
+                headers={"Authorization": f"Bearer {secret}"},
+                files={
+                    "sdp": (None, pc.localDescription.sdp),
+                    "session": (None, json.dumps({"type": "realtime", "instructions": "Be brief."})),
+                },
+            )
+            assert r.status_code == 201, r.text
+            assert r.headers["content-type"].startswith("application/sdp")
+            assert r.text.startswith("v=0")
+            call_id = r.headers["location"].rsplit("/", 1)[-1]
+            assert call_id.startswith("rtc_") and call_id in engine.calls
+            session = engine.calls[call_id].session
+            assert session.config["instructions"] == "Be brief."
+            ws_url = base.replace("http", "ws") + f"/v1/realtime?call_id={call_id}"
+            async with websockets.connect(
+                ws_url, additional_headers={"Authorization": f"Bearer {secret}"}
+            ) as side:
+                created = json.loads(await side.recv())
+                assert created["type"] == "session.created" and created["session"]["id"] == session.id
+                await side.send(
+                    json.dumps(
+                        {
+                            "type": "session.update",
+                            "session": {"type": "realtime", "instructions": "Shorter."},
+                        }
+                    )
+                )
+                updated = json.loads(await side.recv())
+                assert updated["type"] == "session.updated" and session.config["instructions"] == "Shorter."
+            r = await http.post(
+                f"{base}/v1/realtime/calls/{call_id}/hangup", headers={"Authorization": f"Bearer {secret}"}
+            )
+            assert r.status_code == 200 and call_id not in engine.calls and session.closed
+    await pc.close()
+    await engine.close()

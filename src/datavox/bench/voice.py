@@ -96,7 +96,9 @@ class Recorder:
         keys = [("commit", "commit_ms"), ("stt", "stt_ms"), ("brain", "brain_ms"), ("tts1", "tts_first_ms")]
         parts = [f"{name} {t[k]:.0f}" for name, k in keys if k in t]
         if t.get("early_end"):
-            parts.append("early-end")
+            parts.append("early end")
+        if t.get("prepared"):
+            parts.append("answer prepared from a partial")
         return "  [" + ", ".join(parts) + "]" if parts else ""
 
 

@@ -87,7 +87,7 @@ class SessionOptions:
     early_end_ms: int = 200  # silence needed before a complete-looking question ends the turn
     # Partial transcripts while speaking: for the UI, and a complete-looking one starts the answer early.
     # Skipped whenever the speech pool is busy, so they never delay a committed turn.
-    partial_every_ms: int = 400
+    partial_every_ms: int = 300
     max_turn_s: float = 30.0  # whisper's window: longer speech is committed in pieces
     delta_ms: int = 200  # audio per response.output_audio.delta
     vocabulary: str = ""  # names to expect in speech (drivers, teams): a prompt for the speech recogniser
