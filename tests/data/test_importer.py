@@ -276,7 +276,7 @@ def test_append_adds_rows_and_checks_columns(tmp_path: Path) -> None:
 
 def test_header_only_file_makes_an_empty_text_table(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'x.duckdb'}"
-    f = import_paths(url, [write(tmp_path / "none.csv", "a,b\n")]).files[0]
+    f = import_paths(url, [write(tmp_path / "none.csv", "a,b\n")], progress=True).files[0]
     assert f.status == "ok" and f.rows == 0 and [c.type for c in f.columns] == ["text", "text"]
 
 
