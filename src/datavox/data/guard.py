@@ -278,6 +278,10 @@ def check_sql(
                 raise GuardError(f"function {name}() is not allowed")
         elif isinstance(node, exp.Table):
             _check_table(node, allowed)
+        if isinstance(node, exp.Lateral) and isinstance(node.this, exp.Func):
+            name = _function_name(node.this)  # LATERAL f(...) reads rows from a function: same rule as FROM
+            if name not in _TABLE_FUNCTIONS:
+                raise GuardError(f"table function {name}() is not allowed")
     assert isinstance(root, exp.Query)
     limited = _apply_limit(root, row_cap)
     return limited.sql(dialect=dialect, comments=False)
