@@ -397,3 +397,18 @@ def test_heard_text() -> None:
 
 def test_brain_fake_is_used() -> None:
     assert FakeBrain()("q", []).answer == ANSWER
+
+
+async def test_transcription_off_hides_the_transcript_events_only() -> None:
+    h = Harness()
+    await h.send(
+        {
+            "type": "session.update",
+            "session": {"type": "realtime", "audio": {"input": {"transcription": None}}},
+        }
+    )
+    await h.feed(speech(1000))
+    await h.feed(silence(700))
+    await h.settle()
+    assert not h.of("conversation.item.input_audio_transcription.completed")
+    assert h.of("response.done")[0]["response"]["status"] == "completed"

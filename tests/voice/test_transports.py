@@ -213,3 +213,22 @@ async def test_multipart_call_sideband_and_hangup() -> None:
             assert r.status_code == 200 and call_id not in engine.calls and session.closed
     await pc.close()
     await engine.close()
+
+
+async def test_idle_session_is_closed_with_a_clear_error() -> None:
+    settings = Settings()
+    settings = replace(settings, realtime=replace(settings.realtime, idle_timeout_s=1))
+    engine = LocalRealtimeEngine(settings, FakeBrain(), models=FakeModels(), loopback=True)  # type: ignore[arg-type]
+    with serve(engine) as base:
+        secret = await mint(base)
+        ws_url = base.replace("http", "ws") + "/v1/realtime"
+        async with websockets.connect(ws_url, additional_headers={"Authorization": f"Bearer {secret}"}) as ws:
+            assert json.loads(await ws.recv())["type"] == "session.created"
+            async with asyncio.timeout(5):
+                err = json.loads(await ws.recv())
+            assert err["type"] == "error" and err["error"]["code"] == "session_idle_timeout"
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                async with asyncio.timeout(5):
+                    await ws.recv()
+        assert not engine.sessions
+    await engine.close()

@@ -36,7 +36,7 @@ import numpy as np
 
 from datavox.realtime import protocol as p
 from datavox.types import Answer, HistoryTurn, Intent
-from datavox.voice.audio import Pcm, Resampler, b64_to_pcm, from_bytes, pcm_to_b64
+from datavox.voice.audio import Pcm, Resampler, b64_to_pcm, from_bytes, pcm_to_b64, resample
 from datavox.voice.tts import split_sentences
 from datavox.voice.vad import RATE, TurnDetector, VadEvent, VadModel
 
@@ -809,20 +809,24 @@ class Session:
             return
         item["content"][0]["transcript"] = text
         item["status"] = "completed"
-        if text:
+        # `audio.input.transcription: null` turns the transcript events off (we still transcribe: the brain
+        # needs the words).
+        announce = self.config["audio"]["input"].get("transcription") is not None
+        if text and announce:
             self.emit(
                 "conversation.item.input_audio_transcription.delta",
                 item_id=item["id"],
                 content_index=0,
                 delta=text,
             )
-        self.emit(
-            "conversation.item.input_audio_transcription.completed",
-            item_id=item["id"],
-            content_index=0,
-            transcript=text,
-            usage={"type": "duration", "seconds": round(item.get("_audio_ms", 0.0) / 1000, 3)},
-        )
+        if announce:
+            self.emit(
+                "conversation.item.input_audio_transcription.completed",
+                item_id=item["id"],
+                content_index=0,
+                transcript=text,
+                usage={"type": "duration", "seconds": round(item.get("_audio_ms", 0.0) / 1000, 3)},
+            )
         self.emit("conversation.item.done", item=self._public(item), previous_item_id=self._previous(item))
         self._publish({"type": "transcript.final", "turn_id": item["id"], "text": text})
         if respond and text.strip() and item in self.items:
@@ -1009,7 +1013,7 @@ class Session:
                 self.emit("output_audio_buffer.started", response_id=run.id)
             self.player.play(pcm, rate)
             return
-        out = Resampler(rate, p.PCM_RATE).push(pcm) if rate != p.PCM_RATE else pcm
+        out = resample(pcm, rate, p.PCM_RATE)
         step = p.PCM_RATE * self.options.delta_ms // 1000
         for i in range(0, out.size, step):
             self.emit("response.output_audio.delta", **ids, delta=pcm_to_b64(out[i : i + step]))
