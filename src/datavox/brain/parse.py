@@ -288,6 +288,10 @@ def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:
             frame.first_last = "last"
             used.add(i)
             continue
+        if word in ("recent", "recently") and prev == "most":
+            frame.first_last, frame.order = "last", ""  # "the most recent race": the last one, not a maximum
+            used.add(i)
+            continue
         if word in ("latest", "recent", "newest", "earliest", "oldest", "youngest"):
             frame.first_last = "last" if word in ("latest", "recent", "newest") else "first"
             if word in ("oldest", "youngest"):

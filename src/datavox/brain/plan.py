@@ -304,9 +304,12 @@ class Planner:
             if fact in self._pointed or fact in t_hits
             else min(self.tm(fact).priority, 0)
         )
-        score += 0.3 * priority - penalty - 0.3 * len(target.path)
+        score += 0.3 * priority + 0.01 * self.tm(fact).priority - penalty - 0.3 * len(target.path)
         score += 0.5 if measure is not None else 0.0
         score -= 1.5 if target.fallback else 0.0
+        if frame.qword == "when" and target.column is not None:
+            col = self.catalog.tables[fact].column(target.column)
+            score += 0.5 if col is not None and col.is_temporal else 0.0  # a date says "when" best
         # A column only adds to a measure when it is the rank the question asks about.
         asks_rank = self.role(fact, column or "") == "rank" and (frame.ordinal or frame.qword == "where")
         if column is not None and measure is not None and not asks_rank:
@@ -363,13 +366,13 @@ class Planner:
         t = self.catalog.tables[table]
         tm = self.tm(table)
         names = [c.name for c in t.columns]
-        for col in tm.order_by:
-            if col in names and (col.lower() in _TIME_NAMES or self.role(table, col) == "time"):
-                return col
         for pref in ("year", "season"):
             for name in names:
                 if name.lower() == pref:
                     return name
+        for col in tm.order_by:
+            if col in names and (col.lower() in _TIME_NAMES or self.role(table, col) == "time"):
+                return col
         for c in t.columns:
             low = c.name.lower()
             timely = c.is_temporal or low.endswith(("_year", "_date", "_at"))
@@ -431,9 +434,19 @@ class Planner:
             place = self._place(fact, frame)
             if place is not None:
                 return place, frozenset()
+        if frame.qword == "what" and frame.first_last and not nouns:
+            # "What was her first win?": the event itself, named by a table it happened in.
+            for edge in self.graph.out.get(fact, []):
+                if edge.forward and self.tm(edge.to_table).entity and self.time_column(edge.to_table):
+                    return Target(table=edge.to_table, path=(edge,)), frozenset()
         if frame.qword == "when":
             if column is not None and self.role(fact, column) == "time":
                 return Target(column=column), frozenset()
+            # A date says "when" better than a year.
+            for col in self.tm(fact).order_by:
+                c = self.catalog.tables[fact].column(col)
+                if c is not None and c.is_temporal:
+                    return Target(column=col), frozenset()
             tc = self.time_column(fact)
             return (Target(column=tc) if tc else None), frozenset()
         return Target(), frozenset()
@@ -496,18 +509,23 @@ class Planner:
         """Whether the filters pin single rows of the fact table (a season total: no summing of races)."""
         if "*self*" in bound:
             return True
-        if self.tm(fact).entity:
-            return False  # rows of a named thing are pinned only by its name
         table = self.catalog.tables[fact]
+        if self.tm(fact).entity:
+            # Rows of a named thing are pinned by its name, or by a time and a key (a Grand Prix in a year).
+            tc = self.time_column(fact)
+            fks = {e.from_column for e in self.graph.out.get(fact, []) if e.forward}
+            return tc is not None and tc in bound and bool(fks & bound)
         fks = {e.from_column: e.to_table for e in self.graph.out.get(fact, []) if e.forward}
         if not fks or not set(fks) & bound:
             return False
         tc = self.time_column(fact)
         if tc is not None and tc not in bound:
             return False
-        # A key to rows that happen in time (a race) must be bound too, or many of them fall under these.
+        # A key to rows that happen in time (a race) or to people must be bound too, or many rows fall under
+        # the filters (every driver's result in one race).
         for col, ref in fks.items():
-            if col not in bound and ref in self.catalog.tables and self.time_column(ref) is not None:
+            timed = ref in self.catalog.tables and self.time_column(ref) is not None
+            if col not in bound and (timed or ref in self.person_tables):
                 return False
         return table.rows > 0
 
