@@ -510,12 +510,11 @@ class Planner:
         if "*self*" in bound:
             return True
         table = self.catalog.tables[fact]
+        fks = {e.from_column: e.to_table for e in self.graph.out.get(fact, []) if e.forward}
         if self.tm(fact).entity:
             # Rows of a named thing are pinned by its name, or by a time and a key (a Grand Prix in a year).
             tc = self.time_column(fact)
-            fks = {e.from_column for e in self.graph.out.get(fact, []) if e.forward}
-            return tc is not None and tc in bound and bool(fks & bound)
-        fks = {e.from_column: e.to_table for e in self.graph.out.get(fact, []) if e.forward}
+            return tc is not None and tc in bound and bool(set(fks) & bound)
         if not fks or not set(fks) & bound:
             return False
         tc = self.time_column(fact)
