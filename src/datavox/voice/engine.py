@@ -86,9 +86,11 @@ class LocalRealtimeEngine:
         self.options = options or SessionOptions(
             half_duplex=settings.realtime.half_duplex, early_end=settings.voice.early_end
         )
-        if vocabulary:
-            # Names the database knows (drivers, teams, circuits): tiny.en mishears rare names without them.
-            self.options = replace(self.options, vocabulary=", ".join(vocabulary)[:400])
+        # Names the database knows (drivers, teams, circuits): tiny.en mishears rare names without them.
+        # None: read them from the database at warm-up (or the first session).
+        self._vocabulary_done = False
+        if vocabulary is not None:
+            self.use_vocabulary(vocabulary)
         self.clock = MonotonicClock()
         cores = os.cpu_count() or 2
         per_job = max(settings.voice.stt_threads, settings.voice.tts_threads, 1)
@@ -110,7 +112,18 @@ class LocalRealtimeEngine:
 
     def warm_up(self) -> SpeechModels:
         """Load the models now (server start) instead of on the first call; raises ModelLoadError."""
+        self._ensure_vocabulary()
         return self.models
+
+    def use_vocabulary(self, names: list[str]) -> None:
+        self._vocabulary_done = True
+        self.options = replace(self.options, vocabulary=", ".join(names)[:900])
+
+    def _ensure_vocabulary(self) -> None:
+        if not self._vocabulary_done:
+            from datavox.voice.vocabulary import database_vocabulary
+
+            self.use_vocabulary(database_vocabulary(self.settings))
 
     async def run(self, kind: str, fn: Callable[..., T], *args: Any) -> T:
         if kind == "brain":
@@ -221,6 +234,7 @@ class LocalRealtimeEngine:
                 "sessions; "
                 "try again when one ends.",
             )
+        self._ensure_vocabulary()
         config = dict(config)
         config["expires_at"] = int(time.time() + self.settings.realtime.max_session_s)
         models = self.models

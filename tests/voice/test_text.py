@@ -1,0 +1,57 @@
+"""Text helpers of the speech path: prompt fitting, loop cutting, sentence splitting, database vocabulary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from datavox.config import Settings
+from datavox.voice.stt import drop_repeats, fit_prompt
+from datavox.voice.tts import split_sentences
+from datavox.voice.vocabulary import database_vocabulary
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+def test_fit_prompt_ends_a_sentence_within_budget() -> None:
+    names = ", ".join(f"Driver {i}" for i in range(100))
+    fitted = fit_prompt(names, words, budget=20)
+    assert fitted.endswith(".") and len(words(" " + fitted)) <= 20
+    assert fitted.startswith("Driver 0, Driver 1")
+    assert fit_prompt("Max Verstappen", words) == "Max Verstappen."
+
+
+def test_drop_repeats() -> None:
+    loop = "which team won in 2019 which team won in 2019 which team"
+    assert drop_repeats(loop) == "which team won in 2019"
+    assert drop_repeats("Who won the race?") == "Who won the race?"
+
+
+def test_split_sentences() -> None:
+    text = "Max Verstappen won the 2021 title. He scored 395.5 points! Next?"
+    assert split_sentences(text) == ["Max Verstappen won the 2021 title.", "He scored 395.5 points!", "Next?"]
+
+
+def test_database_vocabulary(tmp_path: Path) -> None:
+    db = tmp_path / "mini.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE drivers (name VARCHAR, starts INTEGER)")
+    con.execute(
+        "INSERT INTO drivers VALUES ('Max Verstappen', 200), ('Lewis Hamilton', 350), ('Nobody', NULL)"
+    )
+    con.execute("CREATE TABLE teams (name VARCHAR, wins INTEGER)")
+    con.execute("INSERT INTO teams VALUES ('Red Bull', 120), ('Mercedes', 125)")
+    con.close()
+    (tmp_path / "mini.semantic.yaml").write_text(
+        "tables:\n"
+        "  drivers: {entity: [name], prominence: starts, person: true}\n"
+        "  teams: {entity: [name], prominence: wins}\n",
+        encoding="utf-8",
+    )
+    names = database_vocabulary(Settings().with_db(f"duckdb:///{db}"))
+    assert names[:2] == ["Lewis Hamilton", "Mercedes"] or names[0] == "Lewis Hamilton"
+    assert set(names) == {"Lewis Hamilton", "Max Verstappen", "Mercedes", "Red Bull"}
+    assert database_vocabulary(Settings().with_db(f"duckdb:///{tmp_path / 'missing.duckdb'}")) == []
