@@ -37,16 +37,16 @@ def fixed_brain(question: str, history: list[HistoryTurn]) -> Answer:
     )
 
 
-def real_brain(tmp: Path) -> Callable[[str, list[HistoryTurn]], Answer] | None:
+def real_brain(tmp: Path) -> tuple[Callable[[str, list[HistoryTurn]], Answer], Settings] | None:
+    """The real Brain on the F1 demo imported into `tmp`, or None while that part is not ready."""
     try:
-        from tests.brain.dbbuild import build_f1
+        from datavox.brain.brain import Brain
+        from datavox.data.importer import import_demo
 
-        from datavox.brain.brain import Brain  # type: ignore[import-not-found,unused-ignore]
-
-        db = build_f1(tmp / "f1.duckdb")
-        brain = Brain.from_settings(Settings().with_db(f"duckdb:///{db}"))
-        return brain.ask  # type: ignore[no-any-return]
-    except Exception as exc:  # the brain is another part, still being built
+        settings = Settings().with_db(f"duckdb:///{tmp / 'f1.duckdb'}")
+        import_demo(settings)
+        return Brain.from_settings(settings).ask, settings
+    except Exception as exc:  # the brain and the importer are other parts, maybe still being built
         print(f"real Brain unavailable ({type(exc).__name__}: {exc}); using a fixed answer")
         return None
 
@@ -78,15 +78,21 @@ def engine(
     models: SpeechModels, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LocalRealtimeEngine, list[Any]]]:
     published: list[Any] = []
-    ask = real_brain(tmp_path_factory.mktemp("db")) or fixed_brain
+    real = real_brain(tmp_path_factory.mktemp("db"))
+    if real is not None:  # names for the recogniser come from the database, as in `datavox serve`
+        ask, settings = real
+        vocabulary = None
+    else:
+        ask, settings, vocabulary = fixed_brain, Settings(), VOCABULARY
     eng = LocalRealtimeEngine(
-        Settings(),
+        settings,
         ask,
         lambda conv, ev: published.append(ev),
         models=models,
         loopback=True,
-        vocabulary=VOCABULARY,
+        vocabulary=vocabulary,
     )
+    eng.warm_up()
     yield eng, published
 
 
@@ -98,7 +104,7 @@ def check(result: TurnResult, models: SpeechModels, published: list[Any]) -> Non
     assert answers and any("verstappen" in str(row).lower() for row in answers[-1]["rows"]), answers
     audio = resample(result.answer_audio(), result.audio_rate, 16_000)
     assert audio.size > 16_000 // 2, "less than half a second of answer audio"
-    spoken = models.stt.transcribe(audio, ", ".join(VOCABULARY)).lower()
+    spoken = models.stt.transcribe(audio, ", ".join(VOCABULARY)).lower()  # the checker's own hint
     assert "verstappen" in spoken, spoken
     assert result.latency_ms is not None and result.latency_ms < 5000
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
+from datavox.cli import db_option, settings_from
 from datavox.config import Settings
 from datavox.types import Answer, HistoryTurn, Intent
 from datavox.voice.audio import Pcm, from_bytes, resample
@@ -54,12 +57,29 @@ class StandInBrain:
         return Answer(question=question, intent=Intent.STATISTICAL, answer=text, engine="stand-in")
 
 
+def demo_settings(settings: Settings, folder: str) -> tuple[Settings, str]:
+    """The configured database, or (when its file is missing) the F1 demo imported into `folder`."""
+    from datavox.data.connect import parse_url
+
+    db = parse_url(settings.database.url)
+    if not db.is_file or Path(db.path).is_file():
+        return settings, settings.database.url
+    try:
+        from datavox.data.importer import import_demo
+
+        demo = settings.with_db(f"duckdb:///{Path(folder) / 'f1.duckdb'}")
+        import_demo(demo)
+        return demo, f"{demo.database.url} (F1 demo imported for this run: {db.path} does not exist)"
+    except Exception as exc:
+        return settings, f"{settings.database.url} (missing; importing the demo failed: {exc})"
+
+
 def load_brain(settings: Settings) -> tuple[Callable[[str, list[HistoryTurn]], Answer], str]:
     try:
-        from datavox.brain.brain import Brain  # type: ignore[import-not-found,unused-ignore]
+        from datavox.brain.brain import Brain
 
         brain = Brain.from_settings(settings)
-        return brain.ask, f"real Brain on {settings.database.url}"
+        return brain.ask, "real Brain"
     except Exception as exc:
         return (
             StandInBrain(),
@@ -111,13 +131,13 @@ async def run_turn(transport: str, base: str, pcm: Pcm, delay: float = 0.0) -> T
 
 
 def cascade(
-    models: Any, ask: Callable[[str, list[HistoryTurn]], Answer], pcm: Pcm, silence_ms: int
+    models: Any, ask: Callable[[str, list[HistoryTurn]], Answer], pcm: Pcm, silence_ms: int, prompt: str
 ) -> dict[str, float]:
     """The plain sequential baseline: wait out the silence, transcribe, ask, synthesise the whole answer."""
     t0 = time.perf_counter()
     time.sleep(silence_ms / 1000)
     t1 = time.perf_counter()
-    text = models.stt.transcribe(pcm, ", ".join(VOCABULARY))
+    text = models.stt.transcribe(pcm, prompt)
     t2 = time.perf_counter()
     answer = ask(text, [])
     t3 = time.perf_counter()
@@ -133,7 +153,7 @@ def cascade(
 
 
 async def bench(
-    settings: Settings, questions: int, levels: list[int], transports: list[str], rounds: int
+    settings: Settings, questions: int, levels: list[int], transports: list[str], rounds: int, workdir: str
 ) -> None:
     import psutil
 
@@ -144,8 +164,9 @@ async def bench(
     t = time.perf_counter()
     models = get_models(settings)
     click.echo(f"models loaded in {(time.perf_counter() - t) * 1000:.0f} ms {models.load_ms}")
+    settings, where = demo_settings(settings, workdir)
     ask, label = load_brain(settings)
-    click.echo(f"brain: {label}")
+    click.echo(f"brain: {label}; database: {where}")
     texts = (QUESTIONS * 3)[:questions]
     clips: list[Pcm] = []
     for text in texts:
@@ -156,7 +177,11 @@ async def bench(
     settings = replace(
         settings, realtime=replace(settings.realtime, max_sessions=max(top, settings.realtime.max_sessions))
     )
-    engine = LocalRealtimeEngine(settings, ask, recorder, models=models, loopback=True, vocabulary=VOCABULARY)
+    # With the real brain the recogniser's vocabulary comes from the database, as in `datavox serve`.
+    vocabulary = VOCABULARY if isinstance(ask, StandInBrain) else None
+    engine = LocalRealtimeEngine(settings, ask, recorder, models=models, loopback=True, vocabulary=vocabulary)
+    engine.warm_up()
+    prompt = engine.options.vocabulary
     cpu0 = proc.cpu_times()
     wall0 = time.perf_counter()
     results: dict[str, list[float]] = {}
@@ -206,7 +231,7 @@ async def bench(
     click.echo("\n== baseline: sequential cascade (wait for silence, transcribe, ask, synthesise)")
     base_lat: list[float] = []
     for text, pcm in zip(texts, clips, strict=True):
-        c = cascade(models, ask, pcm, settings.voice.silence_ms)
+        c = cascade(models, ask, pcm, settings.voice.silence_ms, prompt)
         base_lat.append(c["total"])
         click.echo(
             f"  {c['total']:6.0f} ms  [stt {c['stt']:.0f}, brain {c['brain']:.0f}, tts {c['tts']:.0f}]"
@@ -227,18 +252,21 @@ async def bench(
 @click.option("--rounds", default=1, show_default=True, help="Times each question is asked per transport.")
 @click.option("--sessions", "levels", default="1,2,4,8", show_default=True, help="Concurrency levels.")
 @click.option("--transports", default="webrtc,websocket", show_default=True)
+@db_option
 @click.pass_context
-def command(ctx: click.Context, questions: int, rounds: int, levels: str, transports: str) -> None:
+def command(
+    ctx: click.Context, questions: int, rounds: int, levels: str, transports: str, db: str | None
+) -> None:
     """End of speech to first answer audio, over WebRTC and WebSocket, against a sequential cascade."""
-    from datavox.cli import settings_from
-
-    settings = settings_from(ctx)
-    asyncio.run(
-        bench(
-            settings,
-            questions,
-            [int(x) for x in levels.split(",") if x.strip()],
-            [x.strip() for x in transports.split(",") if x.strip()],
-            rounds,
+    settings = settings_from(ctx, db)
+    with tempfile.TemporaryDirectory(prefix="datavox-bench-voice-") as workdir:
+        asyncio.run(
+            bench(
+                settings,
+                questions,
+                [int(x) for x in levels.split(",") if x.strip()],
+                [x.strip() for x in transports.split(",") if x.strip()],
+                rounds,
+                workdir,
+            )
         )
-    )
