@@ -158,7 +158,9 @@ class ValueIndex:
         # Words that all describe the data ("grand prix", "race results") name no row by being part of one.
         schema_phrase = all(lemma(w) in self.vocabulary or w in STOPWORDS for w in words)
         for table, column, value in self.exact.get(key, []):
-            if is_schema_word and (table, column) not in self.entity_columns:
+            # Short codes ("UK") are names when the data writes them in capitals; "of" and "is" never are.
+            code = len(words[0]) < 3 and value.isupper() and lemma(words[0]) not in self.vocabulary
+            if is_schema_word and (table, column) not in self.entity_columns and not code:
                 continue
             out.append(self._vm(table, column, value, 1.0, span, key))
         if out:

@@ -91,6 +91,8 @@ class Frame:
     free: list[Token] = field(default_factory=list)  # every word not taken by a value, year or slot
     after_qword: int = 0  # index in toks right after the question word(s)
     where_place: bool = False  # "where is X" asks for a place, "where did X finish" for a rank
+    projection: list[str] = field(default_factory=list)  # "the name and date of ...": lemmas of columns asked
+    alpha: str = ""  # asc | desc: "in alphabetical order", "reverse alphabetical"
 
     @property
     def content_lemmas(self) -> set[str]:
@@ -150,6 +152,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     frame.compare = _is_comparison(frame, words, index)
     frame.free = [t for i, t in enumerate(toks) if i not in used and not t.text.isdigit()]
     frame.content = [t for t in frame.free if t.text not in FUNCTION_WORDS]
+    _projection(frame, words)
     if frame.qword == "where":
         ranked = {"finish", "come", "place", "end", "rank", "classify", "qualify", "start", "position"}
         frame.where_place = not any(t.lemma in ranked for t in toks)
@@ -344,6 +347,34 @@ def _references(frame: Frame, words: list[str], used: set[int]) -> None:
         ):
             frame.person_ref = frame.person_ref or words[i + 1] in ("driver", "person", "guy")
             frame.thing_ref = frame.thing_ref or words[i + 1] in ("team", "one")
+
+
+_PROJECTION_SKIP = frozenset(
+    {"the", "a", "an", "and", "or", "is", "are", "was", "were", "all", "me", "us", "list"}
+)
+
+
+def _projection(frame: Frame, words: list[str]) -> None:
+    """ "What are the names and years of races ..." / "Find the id and location of circuits": the columns
+    asked for, between the question word and "of"; and "in alphabetical order"."""
+    if any(w.startswith(("alphabetic", "lexicographic")) for w in words):
+        reverse = any(w in ("reverse", "reversed", "descending", "backwards") for w in words)
+        frame.alpha = "desc" if reverse else "asc"
+    if frame.qword not in ("what", "which", "list"):
+        return
+    start = frame.after_qword
+    if start < len(words) and words[start] in ("list", "the", "a") and "of" in words[start : start + 3]:
+        start = words.index("of", start) + 1  # "a list of names and years of races"
+    end = None
+    for j in range(start, min(start + 8, len(words))):
+        if words[j] in ("of", "for"):
+            end = j
+            break
+    if end is None:
+        return
+    asked = [lemma(w) for w in words[start:end] if w not in _PROJECTION_SKIP]
+    if asked and len(asked) <= 4:
+        frame.projection = asked
 
 
 def _before_after(words: list[str], i: int) -> bool:

@@ -105,6 +105,7 @@ class Reading:
     values: list[tuple[ValueMatch, tuple[Edge, ...]]] = field(default_factory=list)
     year_column: tuple[tuple[Edge, ...], str] | None = None
     covering: bool = False  # the filters pin one row of the fact table
+    projection: list[str] = field(default_factory=list)  # columns of the answer's table asked by name
     score: float = 0.0
     words: frozenset[str] = frozenset()
     unexplained: frozenset[str] = frozenset()
@@ -178,7 +179,7 @@ class Planner:
             return []
         # The noun phrase: consecutive content words right after the question word (articles skipped).
         window: list[Token] = []
-        for tok in frame.toks[frame.after_qword : frame.after_qword + 5]:
+        for tok in frame.toks[frame.after_qword : frame.after_qword + 8]:
             if tok in frame.content:
                 window.append(tok)
             elif window:
@@ -215,7 +216,7 @@ class Planner:
                     found.append((len(syn) * 10 + first_bonus + self.tm(t).priority, t, None, syn))
         if frame.qword in ("which", "what"):
             for (t, c), sets in self.vocab.columns.items():
-                if self.role(t, c) not in ("time", "dimension", "name", "rank"):
+                if self.role(t, c) not in ("time", "dimension", "name"):
                     continue
                 for syn in sets:
                     if heads[0] in syn and syn <= near:
@@ -275,6 +276,7 @@ class Planner:
                 return None
         reading.target = target
         explained |= noun_words
+        reading.projection = self._projection(frame, fact, target)
         if target.table is not None and target.table in t_hits:
             explained |= t_hits[target.table]
         if not explained and target.table is None and frame.qword not in ("who", "when", "where"):
@@ -450,6 +452,35 @@ class Planner:
             tc = self.time_column(fact)
             return (Target(column=tc) if tc else None), frozenset()
         return Target(), frozenset()
+
+    def _projection(self, frame: Frame, fact: str, target: Target) -> list[str]:
+        """Columns of the answer's table the question names before "of" ("the name and date of")."""
+        if not frame.projection or target.column is not None:
+            return []
+        table = target.table or fact
+        if not self.tm(table).entity and target.table is None:
+            return []
+        cols = self.catalog.tables[table]
+        own = {lemma(w) for w in identifier(table).split("_")}
+        out: list[str] = []
+        for word in frame.projection:
+            pick: str | None = None
+            if word in ("id", "identifier", "key"):
+                pk = cols.primary_key or [c.name for c in cols.columns if identifier(c.name) == "id"]
+                pick = pk[0] if pk else None
+            elif word == "name":
+                entity = self.tm(table).entity
+                pick = entity[0] if entity else None
+            else:
+                for (t, c), sets in self.vocab.columns.items():
+                    if t == table and any(word in s and s <= set(frame.projection) | own for s in sets):
+                        pick = c
+                        break
+            if pick is None:
+                return []  # a column we cannot name: keep the plain answer
+            if pick not in out:
+                out.append(pick)
+        return out if len(out) > 1 or out != (self.tm(table).entity or [])[:1] else []
 
     def _sibling_keys(self, fact: str, own: str) -> list[str]:
         return [

@@ -181,6 +181,17 @@ class Builder:
             shape.kind, shape.name_column = "first", "name"
         elif frame.agg in ("count", "sum", "avg") or frame.qword in ("how_many", "how_much", "yesno"):
             self._aggregate(frame, r, value_expr, agg_kind, target_alias, shape)
+        elif name_expr is not None and r.projection and not frame.agg and target_alias is not None:
+            # "The names and years of races ...": the columns asked for, each distinct row once.
+            cols = [exp.column(c, table=target_alias) for c in r.projection]
+            self.select = self.select.select(*[c.as_(n) for c, n in zip(cols, r.projection, strict=True)])
+            self.select = self.select.group_by(*[c.copy() for c in cols])
+            if frame.alpha:
+                self.select = self.select.order_by(
+                    exp.Ordered(this=cols[0].copy(), desc=frame.alpha == "desc")
+                )
+            self.select = self.select.limit(50)
+            shape.kind, shape.name_column = "list", r.projection[0]
         elif name_expr is not None:
             if r.column is not None and self.p.role(r.fact, r.column) == "measure" and r.measure is None:
                 # "Which drivers won races in 2012?" on season totals: those with some of it.
@@ -190,7 +201,11 @@ class Builder:
             self.select = self.select.select(name_expr.as_("name"))
             self.select = self.select.group_by(name_expr.copy())
             order = self._order_columns(r, fact_alias)
-            if order:
+            if frame.alpha:
+                self.select = self.select.order_by(
+                    exp.Ordered(this=name_expr.copy(), desc=frame.alpha == "desc")
+                )
+            elif order:
                 self.select = self.select.order_by(exp.Min(this=order[0]))
             else:
                 self.select = self.select.order_by(name_expr.copy())

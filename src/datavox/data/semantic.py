@@ -198,7 +198,16 @@ def _table_dict(t: TableModel) -> dict[str, Any]:
 
 # -- generation from the catalog ----------------------------------------------------------------------------
 
-_NAME_COLUMNS = ("name", "full_name", "title", "label", "product_name", "customer_name")
+_NAME_COLUMNS = (
+    "name",
+    "full_name",
+    "title",
+    "label",
+    "product_name",
+    "customer_name",
+    "surname",
+    "last_name",
+)
 _PERSON_HINTS = ("first_name", "last_name", "surname", "given_name", "date_of_birth", "birth_date", "email")
 
 
@@ -227,9 +236,9 @@ def _generate_table(table: Table) -> TableModel:
     single = " ".join(singular(w) for w in plural.split())
     fk_cols = {fk.column for fk in table.foreign_keys}
     tm = TableModel(synonyms=sorted({plural, single}))
-    names = {c.name.lower(): c for c in table.columns}
+    names = {identifier(c.name): c for c in table.columns}
     for candidate in _NAME_COLUMNS:
-        if candidate in names and names[candidate].is_text:
+        if candidate in names and names[candidate].is_text and not _slugs(names[candidate].distinct or []):
             tm.entity = [names[candidate].name]
             break
     if not tm.entity:
@@ -243,6 +252,7 @@ def _generate_table(table: Table) -> TableModel:
                 and col.distinct_count >= 0.9 * max(table.rows, 1)
                 and not col.name.lower().endswith("id")
                 and _wordy(col.distinct)
+                and not _slugs(col.distinct)
             ):
                 tm.entity = [col.name]
                 break
