@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from tests.voice.fakes import ANSWER, QUESTION, FakeBrain, FakeStt, Harness, silence, speech
 
-from datavox.voice.session import SessionOptions, heard_text, looks_complete
+from datavox.voice.session import SessionOptions, early_end_silence_ms, heard_text, looks_complete
 
 RESPONSE_ORDER = [
     "response.created",
@@ -386,6 +386,13 @@ async def test_brain_failure_is_spoken() -> None:
 )
 def test_looks_complete(text: str, complete: bool) -> None:
     assert looks_complete(text) is complete
+
+
+def test_early_end_silence() -> None:
+    assert early_end_silence_ms("Who won the 2021 drivers' championship?", 200) == 200
+    assert early_end_silence_ms("Who won the Monaco Grand Prix in 2019", 200) == 300
+    assert early_end_silence_ms("Who won the Monaco Grand Prix in", 200) is None
+    assert early_end_silence_ms("Lewis Hamilton and", 200) is None
 
 
 def test_heard_text() -> None:

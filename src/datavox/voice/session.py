@@ -160,10 +160,47 @@ def normalise(text: str) -> str:
     return " ".join(re.findall(r"[\w']+", text.lower()))
 
 
+_QUESTION_START = {
+    "who",
+    "what",
+    "which",
+    "how",
+    "when",
+    "where",
+    "why",
+    "did",
+    "does",
+    "do",
+    "is",
+    "are",
+    "was",
+    "were",
+    "can",
+    "show",
+    "list",
+    "tell",
+    "give",
+}
+
+
 def looks_complete(text: str) -> bool:
     """A transcript that is clearly a whole question: punctuated end, 3+ words, no dangling last word."""
     words = re.findall(r"[\w']+", text.lower())
     return bool(_COMPLETE_END.search(text)) and len(words) >= 3 and words[-1] not in _DANGLING
+
+
+def early_end_silence_ms(text: str, base_ms: int) -> int | None:
+    """Silence after which this transcript may end the turn early; None: wait for the full silence.
+
+    Whisper punctuates most complete questions; an unpunctuated one that starts like a question and has
+    no dangling last word ("Who won the Monaco Grand Prix in 2019") gets a little more time.
+    """
+    if looks_complete(text):
+        return base_ms
+    words = re.findall(r"[\w']+", text.lower())
+    if len(words) >= 4 and words[0] in _QUESTION_START and words[-1] not in _DANGLING:
+        return base_ms + 100
+    return None
 
 
 def heard_text(sentences: list[tuple[str, float]], heard_ms: float) -> str:
@@ -594,9 +631,8 @@ class Session:
             return
         if spec.transcript.cancelled() or spec.transcript.exception() is not None:
             return
-        if self.detector.silence_ms() >= self.options.early_end_ms and looks_complete(
-            spec.transcript.result()
-        ):
+        needed = early_end_silence_ms(spec.transcript.result(), self.options.early_end_ms)
+        if needed is not None and self.detector.silence_ms() >= needed:
             td = self._turn_detection()
             stop = self.detector.force_stop()
             if stop is not None and td is not None:

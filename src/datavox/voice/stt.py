@@ -88,7 +88,7 @@ class WhisperStt:
         samples = audio.astype(np.float32) / 32768.0
         seconds = samples.size / RATE
         if seconds > SHORT_MAX_S:
-            return self._transcribe_full(samples, prompt)
+            return self.transcribe_30s(samples, prompt)
         return self._transcribe_short(samples, prompt)
 
     def _prompt(self, prompt: str) -> list[int]:
@@ -132,7 +132,7 @@ class WhisperStt:
         tokens = [t for t in result[0].sequences_ids[0] if t < self.tokenizer.eot]
         return drop_repeats(str(self.tokenizer.decode(tokens)).strip())
 
-    def _transcribe_full(self, samples: np.ndarray[Any, np.dtype[np.float32]], prompt: str) -> str:
+    def transcribe_30s(self, samples: np.ndarray[Any, np.dtype[np.float32]], prompt: str) -> str:
         segments, _info = self.model.transcribe(
             samples,
             beam_size=1,
