@@ -419,3 +419,20 @@ async def test_transcription_off_hides_the_transcript_events_only() -> None:
     await h.settle()
     assert not h.of("conversation.item.input_audio_transcription.completed")
     assert h.of("response.done")[0]["response"]["status"] == "completed"
+
+
+async def test_speech_before_the_answer_starts_answers_the_newer_turn() -> None:
+    h = Harness()
+    h.run.hold("stt")  # the first turn's transcript is slow
+    await h.feed(speech(1000))
+    await h.feed(silence(700))
+    assert h.of("input_audio_buffer.committed") and not h.of("response.created")
+    await h.feed(speech(500))  # the user goes on before any answer
+    h.run.release("stt")
+    await h.settle()
+    assert not h.of("response.created")  # the stale turn is not answered while the user talks
+    await h.feed(silence(700))
+    await h.settle()
+    assert len(h.of("input_audio_buffer.committed")) == 2
+    assert len(h.of("response.done")) == 1 and h.of("response.done")[0]["response"]["status"] == "completed"
+    assert h.brain.questions[-1] == f"{QUESTION} {QUESTION}"  # both fragments make the question

@@ -268,6 +268,8 @@ class Session:
         self._in24 = Resampler(p.PCM_RATE, RATE)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.turns = 0
+        self._speech_count = 0  # speech starts so far: a turn answers only if no speech followed it
+        self._carry = ""  # words of turns the user talked over before we answered
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -551,6 +553,7 @@ class Session:
 
     def _on_vad(self, ev: VadEvent, td: dict[str, Any]) -> None:
         if ev.kind == "start":
+            self._speech_count += 1
             self.last_activity = self.clock.now()
             self._speech_start = max(self._buf_start, ev.sample - td["prefix_padding_ms"] * RATE // 1000)
             self._speech_item = p.new_id("item")
@@ -825,9 +828,9 @@ class Session:
         self._prepared, self._prepared_key = None, ""
         self._trim(end)
         self.turns += 1
-        self._spawn(self._finish_turn(item, pipeline, respond))
+        self._spawn(self._finish_turn(item, pipeline, respond, self._speech_count))
 
-    async def _finish_turn(self, item: p.Item, pl: Pipeline, respond: bool) -> None:
+    async def _finish_turn(self, item: p.Item, pl: Pipeline, respond: bool, speech_count: int) -> None:
         try:
             text = await pl.transcript
         except Exception as exc:
@@ -868,6 +871,16 @@ class Session:
         if respond and text.strip() and item in self.items:
             if self._response is not None:  # a client-started response is running: do not talk over it
                 return
+            if self._speech_count != speech_count:
+                # The user spoke again before we answered: answer the newer turn, not this one, and keep
+                # these words for it ("Who won the Monaco Grand Prix" … "in 2019?" is one question).
+                self._carry = f"{self._carry} {text}".strip()
+                self._publish({"type": "turn.superseded", "turn_id": item["id"]})
+                return
+            if self._carry:
+                question, self._carry = f"{self._carry} {text}", ""
+                self._start_response(None, {"_question": question})
+                return
             self._start_response(pl, {})
 
     def _previous(self, item: p.Item) -> str | None:
@@ -902,6 +915,8 @@ class Session:
         run.turn_id = last["id"] if last is not None else None
         tool = self._client_tool(overrides)
         question = p.item_text(last) if last and last.get("role") == "user" else ""
+        if question and overrides.get("_question"):
+            question = str(overrides["_question"])
         if last is not None and last.get("type") == "function_call_output":
             await self._speak(run, mods, self._tool_output_text(last["output"]), None)
         elif question and tool is not None:
