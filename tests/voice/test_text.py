@@ -8,7 +8,7 @@ import duckdb
 
 from datavox.config import Settings
 from datavox.voice.stt import drop_repeats, fit_prompt
-from datavox.voice.tts import split_sentences
+from datavox.voice.tts import speech_chunks, split_sentences
 from datavox.voice.vocabulary import database_vocabulary
 
 
@@ -33,6 +33,17 @@ def test_drop_repeats() -> None:
 def test_split_sentences() -> None:
     text = "Max Verstappen won the 2021 title. He scored 395.5 points! Next?"
     assert split_sentences(text) == ["Max Verstappen won the 2021 title.", "He scored 395.5 points!", "Next?"]
+
+
+def test_speech_chunks_cut_the_first_sentence_at_a_pause() -> None:
+    assert speech_chunks("Max Verstappen (in 2021).") == ["Max Verstappen", "(in 2021)."]
+    long = "In 2019 the title went to Mercedes, who scored 739 points in twenty one races. Next."
+    assert speech_chunks(long) == [
+        "In 2019 the title went to Mercedes,",
+        "who scored 739 points in twenty one races.",
+        "Next.",
+    ]
+    assert speech_chunks("Lewis Hamilton won eleven races.") == ["Lewis Hamilton won eleven races."]
 
 
 def test_database_vocabulary(tmp_path: Path) -> None:

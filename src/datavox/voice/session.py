@@ -37,7 +37,7 @@ import numpy as np
 from datavox.realtime import protocol as p
 from datavox.types import Answer, HistoryTurn, Intent
 from datavox.voice.audio import Pcm, Resampler, b64_to_pcm, from_bytes, pcm_to_b64, resample
-from datavox.voice.tts import split_sentences
+from datavox.voice.tts import speech_chunks
 from datavox.voice.vad import RATE, TurnDetector, VadEvent, VadModel
 
 log = logging.getLogger(__name__)
@@ -700,7 +700,7 @@ class Session:
                 pl.answer.set_result(answer)
             if pl.first_audio is None or pl.discarded:
                 return
-            sentences = split_sentences(answer.answer)
+            sentences = speech_chunks(answer.answer)
             if sentences:
                 t2 = self.clock.now()
                 # A first sentence prepared from a partial transcript is speculation: lower priority.
@@ -1013,7 +1013,7 @@ class Session:
         spoken = Spoken(item_id, run.id)
         run.spoken = spoken
         said: list[str] = []
-        sentences = split_sentences(text)
+        sentences = speech_chunks(text)
         pl = run.pipeline
         for n, sentence in enumerate(sentences):
             delta = sentence if n == 0 else " " + sentence
