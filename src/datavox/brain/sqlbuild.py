@@ -316,6 +316,12 @@ class Builder:
         cols = [c for c in self.p.tm(r.fact).order_by if self.p.catalog.tables[r.fact].column(c) is not None]
         if cols:
             return [exp.column(c, table=fact_alias) for c in cols]
+        # A date orders finer than a year.
+        dates = [
+            c.name for c in self.p.catalog.tables[r.fact].columns if c.is_temporal and "birth" not in c.name
+        ]
+        if dates:
+            return [exp.column(dates[0], table=fact_alias)]
         tc = self.p.time_column(r.fact)
         if tc:
             return [exp.column(tc, table=fact_alias)]
