@@ -8,13 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from datavox.brain.brain import Brain
-from datavox.config import DatabaseSettings, Settings
 from tests.brain.conftest import SEED_MAPPING
 from tests.brain.dbbuild import SEED_DIR
 from tests.brain.followups import converse
 from tests.brain.helpers import has_values
+
+from datavox.brain.brain import Brain
+from datavox.config import DatabaseSettings, Settings
 
 QUESTIONS = [
     ("Who won in Singapore in 2019?", ["Sebastian Vettel"]),
