@@ -62,7 +62,9 @@ def reply(question: str, examples: list[str], description: str = "") -> str:
     if _BYE.search(text):
         return "Goodbye! Come back any time with more questions."
     if _HELP.search(text):
-        about = f" {description.split('.')[0].strip()}." if description else ""
+        # The first clause of the model's description: what the data is, in a few words.
+        first = description.split(".")[0].split(":")[0].strip() if description else ""
+        about = f" It covers {first}." if first else ""
         return f"I answer questions about your data by looking it up.{about}{ask}"
     if _HOW_ARE_YOU.search(text):
         return f"I'm doing well, thanks! What would you like to know?{ask}"

@@ -198,7 +198,9 @@ class OfflineEngine:
             merged.ordinal = new.ordinal
         if new.content:
             merged.content = new.content
+            merged.free = new.free
             merged.toks = new.toks
+            merged.projection = new.projection
             if new.qword:
                 merged.qword, merged.after_qword = new.qword, new.after_qword
                 merged.agg, merged.order, merged.first_last = new.agg, new.order, new.first_last
