@@ -61,3 +61,25 @@ def test_plain_text_history_without_meta(f1_brain: Brain) -> None:
         with_meta=False,
     )
     has_values(b, 5)
+
+
+def test_and_how_many_of_another_measure(f1_brain: Brain) -> None:
+    *_, d = converse(
+        f1_brain,
+        "How many wins did Lewis Hamilton have in 2019?",
+        "And in 2020?",
+        "What about Valtteri Bottas?",
+        "And how many podiums?",
+    )
+    has_values(d, 11)
+    assert "Valtteri Bottas" in d.answer and "2020" in d.answer
+
+
+def test_team_then_its_points(f1_brain: Brain) -> None:
+    *_, c = converse(
+        f1_brain,
+        "Which team won the constructors' title in 2012?",
+        "Who drove for them that season?",
+        "How many points did they score?",
+    )
+    has_values(c, 460)

@@ -52,9 +52,21 @@ SHAPES = [
     ("Which team did Lewis Hamilton race for in 2012?", ["McLaren"]),
     # comparisons
     ("Who won more races, Hamilton or Schumacher?", ["Lewis Hamilton", "Michael Schumacher"]),
-    # nationalities, dates
+    ("Who was Max Verstappen's teammate in 2023?", ["Sergio Pérez"]),
+    ("Who drove alongside Ayrton Senna in 1988?", ["Alain Prost"]),
+    ("Who won more championships, Senna or Prost?", ["Alain Prost", "Ayrton Senna"]),
+    # doers: champions, winners
+    ("How many German world champions are there?", [3]),
+    ("How many different race winners were there in 2012?", [8]),
+    ("Which drivers won races in 2012?", ["Pastor Maldonado", "Kimi Räikkönen"]),
+    # places, events, nationalities, dates
+    ("Where is the Suzuka circuit?", ["Japan"]),
+    ("What was Lewis Hamilton's first win?", ["Formula 1 Grand Prix du Canada 2007"]),
+    ("How many laps did the 2023 Monaco Grand Prix have?", [78]),
+    ("Who won the most recent race?", ["Kimi Antonelli"]),
     ("What nationality is Fernando Alonso?", ["Spain"]),
     ("When was Max Verstappen born?", ["1997-09-30"]),
+    ("When was the first Singapore Grand Prix held?", ["2008-09-28"]),
 ]
 
 

@@ -24,6 +24,8 @@ from datavox.brain.brain import Brain
         ("Which city has the most customers?", ["Lyon"]),
         ("How many cancelled orders are there?", [1]),
         ("How many orders did customers from Lyon place?", [4]),
+        ("What are the names and cities of customers in France?", ["Alice Martin", "Lyon"]),
+        ("List the products in alphabetical order", ["Decaf Beans", "Espresso Beans"]),
     ],
 )
 def test_shop_questions(shop_brain: Brain, question: str, expected: list[object]) -> None:
@@ -33,6 +35,11 @@ def test_shop_questions(shop_brain: Brain, question: str, expected: list[object]
 def test_shop_follow_up(shop_brain: Brain) -> None:
     _, b = converse(shop_brain, "How many orders did Alice Martin place?", "And in 2024?")
     has_values(b, 2)
+
+
+def test_alphabetical_order(shop_brain: Brain) -> None:
+    rows = shop_brain.ask("List the products in reverse alphabetical order").rows
+    assert [r[0] for r in rows] == ["Green Tea", "Filter Papers", "Espresso Beans", "Decaf Beans"]
 
 
 def test_shop_unknown_word_is_not_guessed(shop_brain: Brain) -> None:

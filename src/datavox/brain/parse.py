@@ -150,6 +150,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     _ordinals_and_order(frame, masked, used)
     _references(frame, masked, used)
     frame.compare = _is_comparison(frame, words, index)
+    _alphabetical(frame, words, used)
     frame.free = [t for i, t in enumerate(toks) if i not in used and not t.text.isdigit()]
     frame.content = [t for t in frame.free if t.text not in FUNCTION_WORDS]
     _projection(frame, words)
@@ -354,26 +355,35 @@ _PROJECTION_SKIP = frozenset(
 )
 
 
+def _alphabetical(frame: Frame, words: list[str], used: set[int]) -> None:
+    """ "in (reverse) alphabetical order": an order of the names, not a word about the data."""
+    if not any(w.startswith(("alphabetic", "lexicographic")) for w in words):
+        return
+    reverse = any(w in ("reverse", "reversed", "descending", "backwards") for w in words)
+    frame.alpha = "desc" if reverse else "asc"
+    for i, w in enumerate(words):
+        if w.startswith(("alphabetic", "lexicographic")) or w in ("reverse", "reversed", "order", "ordered"):
+            used.add(i)
+
+
 def _projection(frame: Frame, words: list[str]) -> None:
     """ "What are the names and years of races ..." / "Find the id and location of circuits": the columns
     asked for, between the question word and "of"; and "in alphabetical order"."""
-    if any(w.startswith(("alphabetic", "lexicographic")) for w in words):
-        reverse = any(w in ("reverse", "reversed", "descending", "backwards") for w in words)
-        frame.alpha = "desc" if reverse else "asc"
-    if frame.qword not in ("what", "which", "list"):
+    if frame.qword not in ("what", "list"):
         return
     start = frame.after_qword
     if start < len(words) and words[start] in ("list", "the", "a") and "of" in words[start : start + 3]:
         start = words.index("of", start) + 1  # "a list of names and years of races"
     end = None
     for j in range(start, min(start + 8, len(words))):
-        if words[j] in ("of", "for"):
+        if words[j] == "of":
             end = j
             break
     if end is None:
         return
     asked = [lemma(w) for w in words[start:end] if w not in _PROJECTION_SKIP]
-    if asked and len(asked) <= 4:
+    # Aggregates ("the average number of points") are not columns.
+    if asked and len(asked) <= 4 and not set(asked) & {"average", "number", "total", "sum", "count", "mean"}:
         frame.projection = asked
 
 

@@ -179,7 +179,15 @@ class Planner:
             return []
         # The noun phrase: consecutive content words right after the question word (articles skipped).
         window: list[Token] = []
-        for tok in frame.toks[frame.after_qword : frame.after_qword + 8]:
+        start = frame.after_qword
+        if frame.projection:
+            # "the names and cities of customers": the thing asked about comes after "of".
+            texts = [t.text for t in frame.toks]
+            for j in range(start, min(start + 10, len(texts))):
+                if texts[j] == "of":
+                    start = j + 1
+                    break
+        for tok in frame.toks[start : start + 8]:
             if tok in frame.content:
                 window.append(tok)
             elif window:
