@@ -92,7 +92,7 @@ def engine(
         loopback=True,
         vocabulary=vocabulary,
     )
-    eng.warm_up()
+    eng.warm_up(wait=True)
     yield eng, published
 
 

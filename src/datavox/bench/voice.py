@@ -181,7 +181,7 @@ async def bench(
     # With the real brain the recogniser's vocabulary comes from the database, as in `datavox serve`.
     vocabulary = VOCABULARY if isinstance(ask, StandInBrain) else None
     engine = LocalRealtimeEngine(settings, ask, recorder, models=models, loopback=True, vocabulary=vocabulary)
-    engine.warm_up()
+    engine.warm_up(wait=True)
     prompt = engine.options.vocabulary
     cpu0 = proc.cpu_times()
     wall0 = time.perf_counter()

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -110,20 +111,39 @@ class LocalRealtimeEngine:
             self._models = get_models(self.settings)
         return self._models
 
-    def warm_up(self) -> SpeechModels:
-        """Load the models now (server start) instead of on the first call; raises ModelLoadError."""
-        self._ensure_vocabulary()
-        return self.models
+    def warm_up(self, *, wait: bool = False) -> SpeechModels:
+        """Load the models now (server start) instead of on the first call; raises ModelLoadError.
+
+        The recogniser's vocabulary is worked out in a background thread (a few seconds); `wait` blocks
+        until it is ready (tests, benchmarks).
+        """
+        models = self.models
+        thread = self._ensure_vocabulary()
+        if wait and thread is not None:
+            thread.join()
+        return models
 
     def use_vocabulary(self, names: list[str]) -> None:
         self._vocabulary_done = True
         self.options = replace(self.options, vocabulary=", ".join(names)[:900])
 
-    def _ensure_vocabulary(self) -> None:
-        if not self._vocabulary_done:
+    def _ensure_vocabulary(self) -> threading.Thread | None:
+        """Names from the database for the recogniser, read once in a background thread."""
+        if self._vocabulary_done:
+            return None
+        self._vocabulary_done = True
+
+        def work() -> None:
             from datavox.voice.vocabulary import database_vocabulary
 
-            self.use_vocabulary(database_vocabulary(self.settings))
+            names = database_vocabulary(self.settings)
+            if names:
+                self.use_vocabulary(names)
+                log.info("speech vocabulary: %d names from the database", len(names))
+
+        thread = threading.Thread(target=work, name="dv-vocabulary", daemon=True)
+        thread.start()
+        return thread
 
     async def run(self, kind: str, fn: Callable[..., T], *args: Any) -> T:
         if kind == "brain":
