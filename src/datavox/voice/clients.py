@@ -261,7 +261,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_in_thread(engine: Any, **router_kw: Any) -> Iterator[str]:
+def serve_in_thread(engine: Any, *, setup: Any = None, **router_kw: Any) -> Iterator[str]:
     """uvicorn on a free loopback port in a background thread, serving the realtime router; yields its URL."""
     import threading
 
@@ -272,6 +272,8 @@ def serve_in_thread(engine: Any, **router_kw: Any) -> Iterator[str]:
 
     app = FastAPI()
     app.include_router(create_router(engine, **router_kw))
+    if setup is not None:
+        setup(app)  # extra routes, e.g. a test page
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
     server = uvicorn.Server(config)
