@@ -436,3 +436,28 @@ async def test_speech_before_the_answer_starts_answers_the_newer_turn() -> None:
     assert len(h.of("input_audio_buffer.committed")) == 2
     assert len(h.of("response.done")) == 1 and h.of("response.done")[0]["response"]["status"] == "completed"
     assert h.brain.questions[-1] == f"{QUESTION} {QUESTION}"  # both fragments make the question
+
+
+async def test_talking_on_as_the_answer_begins_keeps_the_question() -> None:
+    h = Harness(player=True)
+    await h.feed(speech(1000))
+    h.run.hold("tts")
+    await h.feed(silence(700))
+    await h.settle()
+    assert h.of("output_audio_buffer.started")
+    await h.feed(speech(400))  # within the first second of the answer
+    h.run.release("tts")
+    await h.feed(silence(700))
+    await h.settle()
+    assert h.brain.questions[-1] == f"{QUESTION} {QUESTION}"
+    h2 = Harness(player=True)
+    await h2.feed(speech(1000))
+    h2.run.hold("tts")
+    await h2.feed(silence(700))
+    await h2.settle()
+    h2.clock.t += 2.0  # two seconds of the answer were heard: a new question
+    await h2.feed(speech(400))
+    h2.run.release("tts")
+    await h2.feed(silence(700))
+    await h2.settle()
+    assert h2.brain.questions[-1] == QUESTION

@@ -84,13 +84,16 @@ class Player(Protocol):
 class SessionOptions:
     half_duplex: bool = False
     early_end: bool = True
-    early_end_ms: int = 200  # silence needed before a complete-looking question ends the turn
+    # Silence before a complete-looking question ends the turn. Short, because a user who goes on talking
+    # within `carry_within_ms` of the answer gets their words joined into one question (see _barge_in).
+    early_end_ms: int = 160
     # Partial transcripts while speaking: for the UI, and a complete-looking one starts the answer early.
     # Skipped whenever the speech pool is busy, so they never delay a committed turn.
     partial_every_ms: int = 300
     max_turn_s: float = 30.0  # whisper's window: longer speech is committed in pieces
     delta_ms: int = 200  # audio per response.output_audio.delta
     vocabulary: str = ""  # names to expect in speech (drivers, teams): a prompt for the speech recogniser
+    carry_within_ms: int = 1200  # a barge-in this soon after the answer began keeps the question
 
 
 @dataclass
@@ -132,6 +135,8 @@ class ResponseRun:
     pipeline: Pipeline | None = None
     asking: bool = False
     turn_id: str | None = None  # the user item this response answers
+    question: str = ""
+    voice: bool = False  # started by a spoken turn (not by response.create)
 
 
 _COMPLETE_END = re.compile(r"[?.!]\s*$")
@@ -879,9 +884,9 @@ class Session:
                 return
             if self._carry:
                 question, self._carry = f"{self._carry} {text}", ""
-                self._start_response(None, {"_question": question})
+                self._start_response(None, {"_question": question}, voice=True)
                 return
-            self._start_response(pl, {})
+            self._start_response(pl, {}, voice=True)
 
     def _previous(self, item: p.Item) -> str | None:
         idx = next((n for n, i in enumerate(self.items) if i is item), 0)
@@ -893,8 +898,8 @@ class Session:
 
     # --- responses ----------------------------------------------------------------------------------------
 
-    def _start_response(self, pl: Pipeline | None, overrides: dict[str, Any]) -> None:
-        run = ResponseRun(id=p.new_id("resp"), pipeline=pl)
+    def _start_response(self, pl: Pipeline | None, overrides: dict[str, Any], *, voice: bool = False) -> None:
+        run = ResponseRun(id=p.new_id("resp"), pipeline=pl, voice=voice)
         self._response = run
         run.task = self._spawn(self._respond(run, overrides))
 
@@ -917,6 +922,7 @@ class Session:
         question = p.item_text(last) if last and last.get("role") == "user" else ""
         if question and overrides.get("_question"):
             question = str(overrides["_question"])
+        run.question = question
         if last is not None and last.get("type") == "function_call_output":
             await self._speak(run, mods, self._tool_output_text(last["output"]), None)
         elif question and tool is not None:
@@ -1139,8 +1145,15 @@ class Session:
         self._finish_response(run, "cancelled", {"type": "cancelled", "reason": reason})
 
     def _barge_in(self) -> None:
-        if self._response is not None:
+        run = self._response
+        if run is not None:
+            first = run.spoken.first_at if run.spoken is not None else None
+            into_answer_ms = (self.clock.now() - first) * 1000 if first is not None else 0.0
             self._cancel_response("turn_detected")
+            if run.voice and run.question and into_answer_ms < self.options.carry_within_ms:
+                # The user went on talking as we began: they had not finished. Keep their words for the
+                # next question, which makes ending turns early safe.
+                self._carry = run.question
         elif self._playing():
             self._stop_playback(emit_cleared=True)
 
