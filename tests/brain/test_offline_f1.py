@@ -67,6 +67,11 @@ SHAPES = [
     ("What nationality is Fernando Alonso?", ["Spain"]),
     ("When was Max Verstappen born?", ["1997-09-30"]),
     ("When was the first Singapore Grand Prix held?", ["2008-09-28"]),
+    # spoken forms and slips
+    ("Who won the drivers championship in twenty twenty one?", ["Max Verstappen"]),
+    ("Who won the Monacco Grand Prix in 2018?", ["Daniel Ricciardo"]),
+    ("How many GPs did Senna win?", [41]),
+    ("In which year did Ferrari win their first constructors' championship?", [1961]),
 ]
 
 

@@ -162,14 +162,19 @@ class OfflineEngine:
                 if person
                 else True
             )
+        referred = False
         if frame.person_ref and person and not has_person:
             frame.values = [*frame.values, person[:1]]
             notes.append(f"{_pronoun(frame)} = {person[0].value}")
-        if frame.thing_ref and thing and thing[0].table not in present:
+            referred = True
+        # "their" after a name in the same question ("did Ferrari win their first title") is that name.
+        named_here = any(m.table not in self.planner.person_tables for m in _flat(frame))
+        if frame.thing_ref and thing and thing[0].table not in present and not named_here:
             frame.values = [*frame.values, thing[:1]]
             notes.append(f"they = {thing[0].value}")
+            referred = True
         # "That year" — and a plain "he"/"they" about the same moment ("How many points did he score?").
-        referred = (frame.person_ref or frame.thing_ref) and not _all_time(frame)
+        referred = referred and not _all_time(frame)
         if (frame.year_ref or referred) and frame.years is None and ctx.get("years"):
             lo, hi, values = ctx["years"]
             frame.years = YearFilter(lo, hi, tuple(values))

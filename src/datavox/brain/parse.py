@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datavox.brain.linking import ValueIndex, ValueMatch
-from datavox.brain.text import Token, fold, lemma, tokens
+from datavox.brain.text import Token, fold, lemma, spoken_years, tokens
 
 ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
@@ -129,6 +129,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
         if phrase:
             text = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", " ", text)
     text = re.sub(r"(?<![a-z0-9])runners? up(?![a-z0-9])", "second", text)
+    text = spoken_years(text)
     text = re.sub(r"\s+", " ", text).strip()
     toks = tokens(text)
     frame = Frame(question=question, text=text, toks=toks)

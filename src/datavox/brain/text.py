@@ -139,3 +139,50 @@ def tokens(folded: str) -> list[Token]:
 
 def lemmas(phrase: str) -> tuple[str, ...]:
     return tuple(lemma(t) for t in _TOKEN.findall(fold(phrase)))
+
+
+# -- spoken numbers: "twenty twenty one" → 2021 --------------------------------------------------------------
+
+_UNITS = {
+    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_SPOKEN_YEAR = re.compile(
+    r"\b(?:(?P<thousand>two thousand(?: and)?(?: (?P<t_rest>(?:twenty|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|one|two|three|four|five|six|seven|eight|nine)"
+    r"(?: (?:one|two|three|four|five|six|seven|eight|nine))?))?)"
+    r"|(?P<century>nineteen|twenty) (?P<rest>(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|oh (?:one|two|three|four|five|six|"
+    r"seven|eight|nine))(?: (?:one|two|three|four|five|six|seven|eight|nine))?))\b"
+)
+
+
+def _two_digits(words: str) -> int:
+    total = 0
+    for w in words.split():
+        total += _TENS.get(w, 0) + _UNITS.get(w, 0)
+    return total
+
+
+def spoken_years(folded: str) -> str:
+    """Years said in words, as speech-to-text may write them, become digits: "nineteen eighty eight" → 1988,
+    "twenty twenty one" → 2021, "two thousand and eight" → 2008."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group("thousand"):
+            return str(2000 + (_two_digits(m.group("t_rest")) if m.group("t_rest") else 0))
+        century = 1900 if m.group("century") == "nineteen" else 2000
+        return str(century + _two_digits(m.group("rest")))
+
+    return _SPOKEN_YEAR.sub(repl, folded)
