@@ -144,10 +144,13 @@ def lemmas(phrase: str) -> tuple[str, ...]:
 # -- spoken numbers: "twenty twenty one" → 2021 --------------------------------------------------------------
 
 _UNITS = {
-    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}  # fmt: skip
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split()
+    )
+}
+_UNITS["oh"] = 0
 _TENS = {
     "twenty": 20,
     "thirty": 30,
@@ -162,9 +165,10 @@ _SPOKEN_YEAR = re.compile(
     r"\b(?:(?P<thousand>two thousand(?: and)?(?: (?P<t_rest>(?:twenty|ten|eleven|twelve|thirteen|fourteen|"
     r"fifteen|sixteen|seventeen|eighteen|nineteen|one|two|three|four|five|six|seven|eight|nine)"
     r"(?: (?:one|two|three|four|five|six|seven|eight|nine))?))?)"
-    r"|(?P<century>nineteen|twenty) (?P<rest>(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
-    r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|oh (?:one|two|three|four|five|six|"
-    r"seven|eight|nine))(?: (?:one|two|three|four|five|six|seven|eight|nine))?))\b"
+    r"|(?P<century>nineteen|twenty) (?P<rest>(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"oh (?:one|two|three|four|five|six|seven|eight|nine))"
+    r"(?: (?:one|two|three|four|five|six|seven|eight|nine))?))\b"
 )
 
 
