@@ -143,13 +143,11 @@ def lemmas(phrase: str) -> tuple[str, ...]:
 
 # -- spoken numbers: "twenty twenty one" → 2021 --------------------------------------------------------------
 
-_UNITS = {
-    w: i
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen".split()
-    )
-}
+_UNIT_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+)
+_UNITS = {w: i for i, w in enumerate(_UNIT_WORDS.split(" "))}
 _UNITS["oh"] = 0
 _TENS = {
     "twenty": 20,
