@@ -129,3 +129,14 @@ def test_sql_is_the_dialect_and_passes_the_guard(f1_brain: Brain) -> None:
     assert answer.sql and answer.sql.upper().startswith("SELECT")
     assert answer.intent is Intent.STATISTICAL and answer.engine == "offline"
     assert set(answer.timings_ms) >= {"parse_ms", "plan_ms", "sql_ms", "total_ms"}
+
+
+def test_breakdown_per_year_is_a_line(f1_brain: Brain) -> None:
+    answer = f1_brain.ask("How many races did Lewis Hamilton win each year?")
+    assert [2014, 11] in answer.rows and [2008, 5] in answer.rows
+    assert answer.chart == "line" and "2014" in answer.answer
+
+
+def test_breakdown_per_team_is_a_bar(f1_brain: Brain) -> None:
+    answer = f1_brain.ask("How many wins per team in 2023?")
+    assert answer.rows[0] == ["Red Bull", 21] and answer.chart == "bar"

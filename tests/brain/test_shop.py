@@ -26,6 +26,7 @@ from datavox.brain.brain import Brain
         ("How many orders did customers from Lyon place?", [4]),
         ("What are the names and cities of customers in France?", ["Alice Martin", "Lyon"]),
         ("List the products in alphabetical order", ["Decaf Beans", "Espresso Beans"]),
+        ("How many orders per customer?", ["Alice Martin", 3]),
     ],
 )
 def test_shop_questions(shop_brain: Brain, question: str, expected: list[object]) -> None:

@@ -115,6 +115,13 @@ def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: b
             at = f" at {join_names(shape.filters[1:])}" if len(shape.filters) > 1 else ""
             return f"{shape.filters[0]} was {said}{at}{' ' + shape.when if shape.when else ''}."
         return f"{said[0].upper()}{said[1:]}{about}."
+    if kind == "per":
+        best = max(rows, key=lambda row: row[idx[shape.value_column]] or 0)
+        n = float(best[idx[shape.value_column]] or 0)
+        label = plural(shape.value_label, n)
+        when = "in " if shape.name_column == "year" else ""
+        top = f"the most was {say_number(best[idx[shape.value_column]])} {label}, {when}{say_number(best[0])}"
+        return f"{len(rows)} {plural(shape.per_label or 'row', len(rows))}{about}: {top}."
     if kind in ("top", "compare"):
         parts = []
         for row in rows[:MAX_LISTED]:

@@ -93,6 +93,7 @@ class Frame:
     where_place: bool = False  # "where is X" asks for a place, "where did X finish" for a rank
     projection: list[str] = field(default_factory=list)  # "the name and date of ...": lemmas of columns asked
     alpha: str = ""  # asc | desc: "in alphabetical order", "reverse alphabetical"
+    per: str = ""  # "each year", "per team", "by season": the lemma of what the answer is broken down by
 
     @property
     def content_lemmas(self) -> set[str]:
@@ -150,6 +151,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     _ordinals_and_order(frame, masked, used)
     _references(frame, masked, used)
+    _per(frame, masked, used)
     frame.compare = _is_comparison(frame, words, index)
     _alphabetical(frame, words, used)
     frame.free = [t for i, t in enumerate(toks) if i not in used and not t.text.isdigit()]
@@ -354,6 +356,21 @@ def _references(frame: Frame, words: list[str], used: set[int]) -> None:
 _PROJECTION_SKIP = frozenset(
     {"the", "a", "an", "and", "or", "is", "are", "was", "were", "all", "me", "us", "list"}
 )
+
+
+def _per(frame: Frame, words: list[str], used: set[int]) -> None:
+    """ "How many races did he win each year?", "wins per team": a breakdown, one row per year or team."""
+    for i, w in enumerate(words[:-1]):
+        if w in ("each", "per", "every") or (w == "by" and words[i + 1] in ("year", "season", "decade")):
+            nxt = words[i + 1]
+            if nxt and not nxt.isdigit():
+                frame.per = lemma(nxt)
+                used.update({i, i + 1})
+                return
+        if w == "for" and words[i + 1] == "each" and i + 2 < len(words):
+            frame.per = lemma(words[i + 2])
+            used.update({i, i + 1, i + 2})
+            return
 
 
 def _alphabetical(frame: Frame, words: list[str], used: set[int]) -> None:

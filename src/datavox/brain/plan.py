@@ -106,6 +106,7 @@ class Reading:
     year_column: tuple[tuple[Edge, ...], str] | None = None
     covering: bool = False  # the filters pin one row of the fact table
     projection: list[str] = field(default_factory=list)  # columns of the answer's table asked by name
+    per: tuple[tuple[Edge, ...], str] | None = None  # the breakdown: path to a table and its column
     score: float = 0.0
     words: frozenset[str] = frozenset()
     unexplained: frozenset[str] = frozenset()
@@ -285,6 +286,10 @@ class Planner:
         reading.target = target
         explained |= noun_words
         reading.projection = self._projection(frame, fact, target)
+        if frame.per:
+            reading.per = self._per(frame.per, fact)
+            if reading.per is None:
+                return None  # a breakdown by something these facts do not have
         if target.table is not None and target.table in t_hits:
             explained |= t_hits[target.table]
         if not explained and target.table is None and frame.qword not in ("who", "when", "where"):
@@ -305,6 +310,10 @@ class Planner:
                 return None  # "the most X" with nothing to count or rank by: no silent guess
         if target.path:
             bound.add(target.path[0].from_column)  # grouped by the answer's rows: one row each
+        if frame.per in ("year", "season"):
+            yc = self._year_column(fact)
+            if yc is not None:
+                bound.add(yc[0][0].from_column if yc[0] else yc[1])  # one row per year each
         reading.covering = self._covering(fact, bound)
         unexplained = words - explained
         score = 3.0 * len(explained) - 1.0 * len(unexplained)
@@ -460,6 +469,21 @@ class Planner:
             tc = self.time_column(fact)
             return (Target(column=tc) if tc else None), frozenset()
         return Target(), frozenset()
+
+    def _per(self, word: str, fact: str) -> tuple[tuple[Edge, ...], str] | None:
+        """What "each year" / "per team" breaks the facts down by: a time column or a named table."""
+        if word in ("year", "season"):
+            yc = self._year_column(fact)
+            return (yc[0], yc[1]) if yc else None
+        for table, sets in self.vocab.tables.items():
+            if self.tm(table).entity and any(s == {word} for s in sets):
+                path = self.graph.path(fact, table)
+                if path is not None:
+                    return path, self.tm(table).entity[0]
+        for (table, column), sets in self.vocab.columns.items():
+            if table == fact and any(s == {word} for s in sets):
+                return (), column
+        return None
 
     def _projection(self, frame: Frame, fact: str, target: Target) -> list[str]:
         """Columns of the answer's table the question names before "of" ("the name and date of")."""

@@ -29,6 +29,7 @@ class Shape:
     name_column: str = ""  # output column holding names
     value_column: str = ""  # output column holding the number
     limit: int | None = None
+    per_label: str = ""  # what a breakdown is by ("year", "team")
 
 
 class Builder:
@@ -153,7 +154,9 @@ class Builder:
         target_alias, name_expr = self._target(r, fact_alias)
         shape.target_label = self._target_label(r)
 
-        if compare_groups:
+        if r.per is not None and frame.agg != "avg":  # "the average per season" is one number
+            self._per(frame, r, value_expr, agg_kind, shape)
+        elif compare_groups:
             self._compare(frame, r, compare_groups, value_expr, shape)
         elif asks_rank and rank_col is not None and not use_rank:
             col = exp.column(rank_col, table=fact_alias)
@@ -366,6 +369,25 @@ class Builder:
             self.select = self.select.order_by(exp.Ordered(this=exp.column(metric_alias), desc=desc))
         self.select = self.select.limit(limit)
         shape.kind, shape.name_column, shape.value_column, shape.limit = "top", "name", metric_alias, limit
+
+    def _per(self, frame: Frame, r: Reading, value_expr: exp.Expr, agg_kind: str, shape: Shape) -> None:
+        """One row per year (or team): the number for each, in time order or largest first."""
+        assert r.per is not None
+        path, column = r.per
+        alias = self.join(path)
+        table = path[-1].to_table if path else r.fact
+        key = self._year_expr(table, column, alias)
+        agg = self._aggregate_expr(value_expr, agg_kind, frame)
+        metric = _ident(shape.value_label or "value")
+        name = "year" if frame.per in ("year", "season") else "name"
+        self.select = self.select.select(key.as_(name), agg.as_(metric)).group_by(key.copy())
+        if name == "year":
+            self.select = self.select.order_by(exp.column(name))
+        else:
+            self.select = self.select.order_by(exp.Ordered(this=exp.column(metric), desc=True))
+        self.select = self.select.limit(200)
+        shape.kind, shape.name_column, shape.value_column = "per", name, metric
+        shape.per_label = frame.per
 
     def _aggregate(
         self,
