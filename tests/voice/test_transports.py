@@ -232,3 +232,30 @@ async def test_idle_session_is_closed_with_a_clear_error() -> None:
                     await ws.recv()
         assert not engine.sessions
     await engine.close()
+
+
+async def test_a_slow_query_does_not_hold_up_another_session() -> None:
+    import threading
+    import time
+
+    slow_once = threading.Event()
+    fast = FakeBrain()
+
+    def brain(question: str, history: list) -> object:  # the first question takes 3 s (a slow query)
+        if not slow_once.is_set():
+            slow_once.set()
+            time.sleep(3)
+        return fast(question, history)
+
+    engine = LocalRealtimeEngine(Settings(), brain, models=FakeModels(), loopback=True)  # type: ignore[arg-type]
+    with serve(engine) as base:
+        a_secret, b_secret = await mint(base), await mint(base)
+
+        async def later() -> object:
+            await asyncio.sleep(0.3)
+            return await ws_turn(base, b_secret, question_audio(), tail_ms=800)
+
+        a, b = await asyncio.gather(ws_turn(base, a_secret, question_audio(), tail_ms=800), later())
+    assert a.latency_ms is not None and b.latency_ms is not None  # type: ignore[attr-defined]
+    assert a.latency_ms > 2000 > 1000 > b.latency_ms  # type: ignore[attr-defined]
+    await engine.close()
