@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from datavox.config import Settings
 from datavox.voice.stt import drop_repeats, fit_prompt
@@ -65,3 +66,14 @@ def test_database_vocabulary(tmp_path: Path) -> None:
     names = database_vocabulary(Settings().with_db(f"duckdb:///{db}"))
     assert names == ["Lewis Hamilton", "Max Verstappen"]  # people only, most prominent first
     assert database_vocabulary(Settings().with_db(f"duckdb:///{tmp_path / 'missing.duckdb'}")) == []
+
+
+def test_a_model_that_cannot_load_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datavox.voice import models as m
+
+    def broken(**kw: object) -> None:
+        raise OSError("model.bin: no such file")
+
+    monkeypatch.setattr(m.WhisperStt, "load", staticmethod(broken))
+    with pytest.raises(m.ModelLoadError, match=r"speech-to-text \(faster-whisper tiny.en\).*no such file"):
+        m.load_models(Settings())
