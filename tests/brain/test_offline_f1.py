@@ -67,6 +67,9 @@ SHAPES = [
     ("What nationality is Fernando Alonso?", ["Spain"]),
     ("When was Max Verstappen born?", ["1997-09-30"]),
     ("When was the first Singapore Grand Prix held?", ["2008-09-28"]),
+    # bounds on numbers
+    ("Which drivers have won at least 5 world championships?", ["Michael Schumacher", "Juan Manuel Fangio"]),
+    ("How many drivers have more than 100 podiums?", [7]),
     # spoken forms and slips
     ("Who won the drivers championship in twenty twenty one?", ["Max Verstappen"]),
     ("Who won the Monacco Grand Prix in 2018?", ["Daniel Ricciardo"]),

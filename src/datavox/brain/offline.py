@@ -78,7 +78,13 @@ class OfflineEngine:
         if reading is None:
             timings["plan_ms"] = _ms(t1)
             return self.not_understood(question, timings)
-        sql, shape = Builder(self.planner, self.dialect).build(frame, reading)
+        try:
+            sql, shape = Builder(self.planner, self.dialect).build(frame, reading)
+        except (
+            Exception
+        ):  # a reading the builder cannot write: said plainly, like any question not understood
+            timings["plan_ms"] = _ms(t1)
+            return self.not_understood(question, timings)
         timings["plan_ms"] = _ms(t1)
         t2 = time.perf_counter()
         try:

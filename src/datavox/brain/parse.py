@@ -94,6 +94,7 @@ class Frame:
     projection: list[str] = field(default_factory=list)  # "the name and date of ...": lemmas of columns asked
     alpha: str = ""  # asc | desc: "in alphabetical order", "reverse alphabetical"
     per: str = ""  # "each year", "per team", "by season": the lemma of what the answer is broken down by
+    threshold: tuple[str, float] | None = None  # "more than 50 wins": (">", 50)
 
     @property
     def content_lemmas(self) -> set[str]:
@@ -148,6 +149,8 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
         frame.values = [groups[s] for s in sorted(groups)]
         for span in groups:
             used.update(i for i, t in enumerate(toks) if t.start >= span[0] and t.end <= span[1])
+    masked = [w if i not in used else "" for i, w in enumerate(words)]
+    _threshold(frame, masked, used)
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     _ordinals_and_order(frame, masked, used)
     _references(frame, masked, used)
@@ -267,6 +270,33 @@ def _years(frame: Frame, words: list[str], used: set[int]) -> None:
         frame.years = YearFilter(None, year)
     else:
         frame.years = YearFilter(year, year)
+
+
+_THRESHOLD = re.compile(
+    r"\b(?P<op>more than|greater than|higher than|over|above|at least|fewer than|less than|lower than|under|"
+    r"below|at most|exactly) "
+    r"(?P<n>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty)\b"
+)
+_OPS = {
+    "more than": ">", "greater than": ">", "higher than": ">", "over": ">", "above": ">", "at least": ">=",
+    "fewer than": "<", "less than": "<", "lower than": "<", "under": "<", "below": "<", "at most": "<=",
+    "exactly": "=",
+}  # fmt: skip
+
+
+def _threshold(frame: Frame, words: list[str], used: set[int]) -> None:
+    """ "drivers with more than 50 wins", "at least 3 titles": a bound on the number, not a year."""
+    text = " ".join(w or "_" for w in words)
+    m = _THRESHOLD.search(text)
+    if m is None:
+        return
+    raw = m.group("n")
+    value = float(raw) if raw[0].isdigit() else float(NUMBERS.get(raw, 0))
+    frame.threshold = (_OPS[m.group("op")], value)
+    # Mark the words as used: positions by counting words before the match.
+    first = len(text[: m.start()].split())
+    for i in range(first, first + len(m.group(0).split())):
+        used.add(i)
 
 
 def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:

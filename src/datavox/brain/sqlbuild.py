@@ -154,7 +154,21 @@ class Builder:
         target_alias, name_expr = self._target(r, fact_alias)
         shape.target_label = self._target_label(r)
 
-        if r.per is not None and frame.agg != "avg":  # "the average per season" is one number
+        if frame.threshold is not None and name_expr is not None and not frame.agg:
+            self._threshold(frame, r, name_expr, value_expr, agg_kind, shape)
+        elif frame.threshold is not None and name_expr is not None and frame.qword == "how_many":
+            # "How many drivers have more than 100 podiums?": count the names that pass.
+            self._threshold(frame, r, name_expr, value_expr, agg_kind, shape)
+            label = self._target_label(r)
+            counted = _ident(plural_label(label))
+            inner = self.select
+            inner.set("limit", None)
+            inner.set("order", None)
+            self.select = exp.select(exp.Count(this=exp.Star()).as_(counted)).from_(
+                exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("passing")))
+            )
+            shape.kind, shape.value_column, shape.value_label = "count", counted, label
+        elif r.per is not None and frame.agg != "avg":  # "the average per season" is one number
             self._per(frame, r, value_expr, agg_kind, shape)
         elif compare_groups:
             self._compare(frame, r, compare_groups, value_expr, shape)
@@ -370,6 +384,27 @@ class Builder:
         self.select = self.select.limit(limit)
         shape.kind, shape.name_column, shape.value_column, shape.limit = "top", "name", metric_alias, limit
 
+    def _threshold(
+        self, frame: Frame, r: Reading, name_expr: exp.Expr, value_expr: exp.Expr, agg_kind: str, shape: Shape
+    ) -> None:
+        """ "Which drivers have more than 50 wins?": the names whose number passes the bound."""
+        assert frame.threshold is not None
+        op, n = frame.threshold
+        ops = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE, "=": exp.EQ}
+        number = exp.Literal.number(int(n) if n.is_integer() else n)
+        metric = _ident(shape.value_label or "value")
+        if r.target.table == r.fact and agg_kind == "column":
+            self.select = self.select.select(name_expr.as_("name"), value_expr.as_(metric))
+            self.select = self.select.where(ops[op](this=value_expr.copy(), expression=number))
+        else:
+            agg = self._aggregate_expr(value_expr, agg_kind, frame)
+            self.select = self.select.select(name_expr.as_("name"), agg.as_(metric)).group_by(
+                name_expr.copy()
+            )
+            self.select = self.select.having(ops[op](this=agg.copy(), expression=number))
+        self.select = self.select.order_by(exp.Ordered(this=exp.column(metric), desc=True)).limit(100)
+        shape.kind, shape.name_column, shape.value_column = "list", "name", metric
+
     def _per(self, frame: Frame, r: Reading, value_expr: exp.Expr, agg_kind: str, shape: Shape) -> None:
         """One row per year (or team): the number for each, in time order or largest first."""
         assert r.per is not None
@@ -461,6 +496,10 @@ class Builder:
         desc = frame.order != "min"
         self.select = self.select.order_by(exp.Ordered(this=exp.column(metric_alias), desc=desc))
         shape.kind, shape.name_column, shape.value_column = "compare", "name", metric_alias
+
+
+def plural_label(label: str) -> str:
+    return label if label.endswith("s") else label + "s"
 
 
 def qualify(condition: str, alias: str) -> exp.Expr:
