@@ -27,202 +27,50 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import numpy as np
 
 from datavox.realtime import protocol as p
 from datavox.types import Answer, HistoryTurn, Intent
 from datavox.voice.audio import Pcm, Resampler, b64_to_pcm, from_bytes, pcm_to_b64, resample
+from datavox.voice.contracts import (
+    AskFn,
+    Clock,
+    Pipeline,
+    Player,
+    PublishFn,
+    ResponseRun,
+    Runner,
+    SendFn,
+    SessionOptions,
+    SpeechToText,
+    Spoken,
+    TextToSpeech,
+)
+from datavox.voice.heuristics import early_end_silence_ms, heard_text, looks_complete, normalise
 from datavox.voice.tts import speech_chunks
 from datavox.voice.vad import RATE, TurnDetector, VadEvent, VadModel
 
+__all__ = [
+    "AskFn",
+    "Clock",
+    "Player",
+    "PublishFn",
+    "Runner",
+    "SendFn",
+    "Session",
+    "SessionOptions",
+    "SpeechToText",
+    "TextToSpeech",
+    "early_end_silence_ms",
+    "heard_text",
+    "looks_complete",
+    "normalise",
+]
+
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-AskFn = Callable[[str, list[HistoryTurn]], Answer]
-PublishFn = Callable[[str, dict[str, Any]], None]
-SendFn = Callable[[p.Event], None]
-
-
-class Runner(Protocol):
-    """Runs a blocking call off the event loop; `kind` (stt, tts, brain) picks the thread pool."""
-
-    def __call__(self, kind: str, fn: Callable[..., T], *args: Any) -> Awaitable[T]: ...
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-
-class SpeechToText(Protocol):
-    def transcribe(self, audio: Pcm, prompt: str = "") -> str: ...
-
-
-class TextToSpeech(Protocol):
-    sample_rate: int
-
-    def synthesize(self, text: str) -> bytes: ...
-
-
-class Player(Protocol):
-    """The outgoing WebRTC audio track: plays PCM in real time and reports what has been heard."""
-
-    def play(self, pcm: Pcm, rate: int) -> None: ...
-
-    def clear(self) -> None: ...
-
-    def played_ms(self) -> float: ...  # since the last clear()
-
-    def queued_ms(self) -> float: ...
-
-
-@dataclass
-class SessionOptions:
-    half_duplex: bool = False
-    early_end: bool = True
-    # Silence before a complete-looking question ends the turn. Short, because a user who goes on talking
-    # within `carry_within_ms` of the answer gets their words joined into one question (see _barge_in).
-    early_end_ms: int = 160
-    # Partial transcripts while speaking: for the UI, and a complete-looking one starts the answer early.
-    # Skipped whenever the speech pool is busy, so they never delay a committed turn.
-    partial_every_ms: int = 300
-    max_turn_s: float = 30.0  # whisper's window: longer speech is committed in pieces
-    delta_ms: int = 200  # audio per response.output_audio.delta
-    vocabulary: str = ""  # names to expect in speech (drivers, teams): a prompt for the speech recogniser
-    carry_within_ms: int = 1200  # a barge-in this soon after the answer began keeps the question
-
-
-@dataclass
-class Pipeline:
-    """Transcript → answer → first sentence of audio for one stretch of speech; maybe speculative."""
-
-    audio_end: int  # absolute sample index the audio ends at
-    speech_end_at: float  # clock time the user stopped speaking
-    transcript: asyncio.Future[str]
-    answer: asyncio.Future[Answer] | None
-    first_audio: asyncio.Future[tuple[str, bytes]] | None
-    task: asyncio.Task[None] | None = None
-    prepared: Pipeline | None = None  # an answer already started from a partial transcript
-    discarded: bool = False
-    asking: bool = False
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class Spoken:
-    """What an assistant audio item said, sentence by sentence, for truncation to what was heard."""
-
-    item_id: str
-    response_id: str
-    sentences: list[tuple[str, float]] = field(default_factory=list)  # (text, audio ms)
-    sent_ms: float = 0.0
-    first_at: float | None = None  # clock time the first audio went out
-    player_base_ms: float = 0.0
-    truncated: bool = False
-
-
-@dataclass
-class ResponseRun:
-    id: str
-    task: asyncio.Task[None] | None = None
-    item: p.Item | None = None
-    output_index: int = 0
-    spoken: Spoken | None = None
-    pipeline: Pipeline | None = None
-    asking: bool = False
-    turn_id: str | None = None  # the user item this response answers
-    question: str = ""
-    voice: bool = False  # started by a spoken turn (not by response.create)
-
-
-_COMPLETE_END = re.compile(r"[?.!]\s*$")
-_DANGLING = {
-    "a",
-    "an",
-    "the",
-    "of",
-    "in",
-    "on",
-    "for",
-    "and",
-    "or",
-    "to",
-    "by",
-    "with",
-    "did",
-    "was",
-    "is",
-    "what",
-}
-
-
-def normalise(text: str) -> str:
-    """Transcripts compared without case and punctuation ("Who won?" == "who won.")."""
-    return " ".join(re.findall(r"[\w']+", text.lower()))
-
-
-_QUESTION_START = {
-    "who",
-    "what",
-    "which",
-    "how",
-    "when",
-    "where",
-    "why",
-    "did",
-    "does",
-    "do",
-    "is",
-    "are",
-    "was",
-    "were",
-    "can",
-    "show",
-    "list",
-    "tell",
-    "give",
-}
-
-
-def looks_complete(text: str) -> bool:
-    """A transcript that is clearly a whole question: punctuated end, 3+ words, no dangling last word."""
-    words = re.findall(r"[\w']+", text.lower())
-    return bool(_COMPLETE_END.search(text)) and len(words) >= 3 and words[-1] not in _DANGLING
-
-
-def early_end_silence_ms(text: str, base_ms: int) -> int | None:
-    """Silence after which this transcript may end the turn early; None: wait for the full silence.
-
-    Whisper punctuates most complete questions; an unpunctuated one that starts like a question and has
-    no dangling last word ("Who won the Monaco Grand Prix in 2019") gets a little more time.
-    """
-    if looks_complete(text):
-        return base_ms
-    words = re.findall(r"[\w']+", text.lower())
-    if len(words) >= 4 and words[0] in _QUESTION_START and words[-1] not in _DANGLING:
-        return base_ms + 100
-    return None
-
-
-def heard_text(sentences: list[tuple[str, float]], heard_ms: float) -> str:
-    """The transcript cut to the audio heard: whole sentences, then a share of the next one's words."""
-    out: list[str] = []
-    left = heard_ms
-    for text, ms in sentences:
-        if left >= ms:
-            out.append(text)
-            left -= ms
-            continue
-        words = text.split()
-        keep = int(len(words) * max(0.0, left) / ms) if ms > 0 else 0
-        if keep:
-            out.append(" ".join(words[:keep]))
-        break
-    return " ".join(out)
 
 
 class Session:
