@@ -178,10 +178,18 @@ async def test_response_cancel_and_errors_keep_the_session() -> None:
     assert h.of("error")[3]["error"]["code"] == "invalid_value"
     await h.send({"type": "input_audio_buffer.commit"})
     assert h.of("error")[4]["error"]["code"] == "input_audio_buffer_commit_empty"
-    await h.send({"type": "conversation.item.truncate", "item_id": "item_nope", "audio_end_ms": 10})
+    await h.send(
+        {"type": "conversation.item.truncate", "item_id": "item_nope", "content_index": 0, "audio_end_ms": 10}
+    )
     assert h.of("error")[5]["error"]["code"] == "item_not_found"
     await h.session.handle(["not", "an", "object"])
     assert h.of("error")[6]["error"]["code"] == "invalid_event"
+    await h.send({"type": "conversation.item.truncate", "item_id": "item_x"})
+    missing = h.of("error")[7]["error"]
+    assert missing["code"] == "missing_required_parameter" and missing["param"] == "content_index"
+    h.events[:] = [
+        e for e in h.events if e["type"] != "error" or e["error"]["code"] != "missing_required_parameter"
+    ]
     # still alive: a typed turn works
     h.run.hold("brain")
     await h.send(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import secrets
 import time
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 Event = dict[str, Any]
 Item = dict[str, Any]
@@ -32,6 +32,52 @@ CLIENT_EVENTS = frozenset(
         "output_audio_buffer.clear",
     }
 )
+
+# Fields a client event cannot do without; a missing one is `missing_required_parameter`, as OpenAI says.
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "session.update": ("session",),
+    "input_audio_buffer.append": ("audio",),
+    "conversation.item.create": ("item",),
+    "conversation.item.retrieve": ("item_id",),
+    "conversation.item.truncate": ("item_id", "content_index", "audio_end_ms"),
+    "conversation.item.delete": ("item_id",),
+}
+
+
+class ErrorDetail(TypedDict):
+    type: str
+    code: str
+    message: str
+    param: str | None
+    event_id: str | None
+
+
+class TurnDetection(TypedDict, total=False):
+    type: Literal["server_vad", "semantic_vad"]
+    threshold: float
+    prefix_padding_ms: int
+    silence_duration_ms: int
+    create_response: bool
+    interrupt_response: bool
+    idle_timeout_ms: int | None
+    eagerness: Literal["low", "medium", "high", "auto"]
+
+
+class Usage(TypedDict):
+    total_tokens: int
+    input_tokens: int
+    output_tokens: int
+    input_token_details: dict[str, int]
+    output_token_details: dict[str, int]
+
+
+def missing_field(event: Event) -> str | None:
+    """The first required field a client event lacks, if any."""
+    for name in REQUIRED_FIELDS.get(str(event.get("type")), ()):
+        if event.get(name) is None:
+            return name
+    return None
+
 
 SERVER_EVENTS = frozenset(
     {

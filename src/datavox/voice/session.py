@@ -205,6 +205,15 @@ class Session:
         if etype not in p.CLIENT_EVENTS:
             self._error("unknown_event", f"Unknown event type {etype!r}.", param="type", event_id=event_id)
             return
+        missing = p.missing_field(event)
+        if missing is not None:
+            self._error(
+                "missing_required_parameter",
+                f"Missing required parameter: '{missing}'.",
+                param=missing,
+                event_id=event_id,
+            )
+            return
         handler = getattr(self, "_on_" + etype.replace(".", "_"))
         try:
             await handler(event)
