@@ -154,8 +154,17 @@ def cascade(
 
 
 async def bench(
-    settings: Settings, questions: int, levels: list[int], transports: list[str], rounds: int, workdir: str
+    settings: Settings,
+    questions: int,
+    levels: list[int],
+    transports: list[str],
+    rounds: int,
+    workdir: str,
+    *,
+    concurrent_over: str = "websocket",
+    ask: Callable[[str, list[HistoryTurn]], Answer] | None = None,
 ) -> None:
+    """The whole benchmark; `ask` replaces the brain (default: the real Brain, else a labelled stand-in)."""
     import psutil
 
     from datavox.voice.engine import LocalRealtimeEngine
@@ -166,7 +175,10 @@ async def bench(
     models = get_models(settings)
     click.echo(f"models loaded in {(time.perf_counter() - t) * 1000:.0f} ms {models.load_ms}")
     settings, where = demo_settings(settings, workdir)
-    ask, label = load_brain(settings)
+    if ask is None:
+        ask, label = load_brain(settings)
+    else:
+        label = f"brain passed in ({getattr(ask, '__qualname__', type(ask).__name__)})"
     click.echo(f"brain: {label}; database: {where}")
     texts = (QUESTIONS * 3)[:questions]
     clips: list[Pcm] = []
@@ -200,7 +212,7 @@ async def bench(
                         lat.append(ms)
             results[transport] = lat
             click.echo(f"  {transport}: {summary(lat)}")
-        conc_transport = "websocket" if "websocket" in transports else transports[0]
+        conc_transport = concurrent_over
         click.echo(
             f"\n== concurrent sessions ({conc_transport}; starts staggered over 2 s; end of speech -> audio)"
         )
@@ -256,10 +268,23 @@ async def bench(
 @click.option("--rounds", default=1, show_default=True, help="Times each question is asked per transport.")
 @click.option("--sessions", "levels", default="1,2,4,8", show_default=True, help="Concurrency levels.")
 @click.option("--transports", default="webrtc,websocket", show_default=True)
+@click.option(
+    "--concurrent-over",
+    type=click.Choice(["websocket", "webrtc"]),
+    default="websocket",
+    show_default=True,
+    help="Transport of the concurrency runs (aiortc clients cost CPU of their own on this machine).",
+)
 @db_option
 @click.pass_context
 def command(
-    ctx: click.Context, questions: int, rounds: int, levels: str, transports: str, db: str | None
+    ctx: click.Context,
+    questions: int,
+    rounds: int,
+    levels: str,
+    transports: str,
+    concurrent_over: str,
+    db: str | None,
 ) -> None:
     """End of speech to first answer audio, over WebRTC and WebSocket, against a sequential cascade."""
     settings = settings_from(ctx, db)
@@ -272,5 +297,6 @@ def command(
                 [x.strip() for x in transports.split(",") if x.strip()],
                 rounds,
                 workdir,
+                concurrent_over=concurrent_over,
             )
         )
