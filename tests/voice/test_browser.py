@@ -68,7 +68,8 @@ def write_wav(path: Path, pcm: np.ndarray, rate: int) -> None:
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make system-deps)")
 @pytest.mark.timeout(180)
 async def test_chromium_holds_a_spoken_turn(tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright
+    async_api = pytest.importorskip("playwright.async_api")
+    async_playwright = async_api.async_playwright
 
     models = get_models(Settings())
     speech = resample(from_bytes(models.tts.synthesize(QUESTION)), models.tts.sample_rate, 48_000)
