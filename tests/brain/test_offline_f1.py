@@ -71,6 +71,8 @@ SHAPES = [
     ("Which drivers have won at least 5 world championships?", ["Michael Schumacher", "Juan Manuel Fangio"]),
     ("How many drivers have more than 100 podiums?", [7]),
     # spoken forms and slips
+    ("Can you tell me who won the 2021 drivers' championship?", ["Max Verstappen"]),
+    ("Could you please tell me which team won the most races in 2022?", ["Red Bull"]),
     ("Who won the drivers championship in twenty twenty one?", ["Max Verstappen"]),
     ("Who won the Monacco Grand Prix in 2018?", ["Daniel Ricciardo"]),
     ("How many GPs did Senna win?", [41]),

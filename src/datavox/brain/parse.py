@@ -121,6 +121,15 @@ def split_clause(question: str) -> tuple[str, str | None]:
     return m.group("main"), m.group("sub")
 
 
+# Polite openers that wrap a question: "can you tell me who won ..." asks "who won ...".
+_POLITE = re.compile(
+    r"^(?:(?:hey|hi|ok|okay|so)\s+)?"
+    r"(?:(?:can|could|would|will) you (?:please )?(?:tell|show|give|let) (?:me|us) "
+    r"(?:know )?|do you know |i (?:want|would like|d like|wonder) (?:to know )?|please tell me |tell me |"
+    r"i m curious |any idea )"
+)
+
+
 # Phrases that add emphasis, not meaning, in any dataset.
 GENERIC_NOISE = ("of all time", "all time", "in history", "ever", "so far", "to date", "right now", "please")
 
@@ -133,6 +142,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     text = re.sub(r"(?<![a-z0-9])runners? up(?![a-z0-9])", "second", text)
     text = spoken_years(text)
     text = re.sub(r"\s+", " ", text).strip()
+    text = _POLITE.sub("", text)
     toks = tokens(text)
     frame = Frame(question=question, text=text, toks=toks)
     words = [t.text for t in toks]
