@@ -113,7 +113,13 @@ class Recorder:
         if not created:
             return ""
         t = self.timings.get(created[-1]["response"]["id"], {})
-        keys = [("commit", "commit_ms"), ("stt", "stt_ms"), ("brain", "brain_ms"), ("tts1", "tts_first_ms")]
+        keys = [
+            ("commit", "commit_ms"),
+            ("stt", "stt_ms"),
+            ("brain", "brain_ms"),
+            ("tts1", "tts_first_ms"),
+            ("server first audio", "first_audio_ms"),
+        ]
         parts = [f"{name} {t[k]:.0f}" for name, k in keys if k in t]
         if t.get("early_end"):
             parts.append("early end")
