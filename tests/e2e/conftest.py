@@ -170,7 +170,9 @@ def mic_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is open, which
+# would break every asyncio test collected after the browser tests.
+@pytest.fixture(scope="package")
 def browser(mic_wav: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
