@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from sqlglot import exp
+
 from datavox.brain import intent as intent_module
 from datavox.brain.answer import speak
 from datavox.brain.chart import chart_hint
@@ -126,9 +128,27 @@ class OfflineEngine:
         if reading is None or reading.target.column is None:
             return
         builder = Builder(self.planner, self.dialect)
-        builder.build(sub, reading)
+        try:
+            builder.build(sub, reading)
+        except Exception:  # a clause the builder cannot write: the question is read without it
+            return
+        query = builder.expression()
+        if len(query.expressions) != 1:
+            return  # the clause must give one column of times
+        col = self.catalog.tables[reading.fact].column(reading.target.column)
+        if col is not None and col.is_temporal:
+            # A date ("when she won") compares with years as its year.
+            only = query.expressions[0]
+            inner = only.this if isinstance(only, exp.Alias) else only
+            query.set("expressions", [exp.Year(this=inner.copy()).as_("year")])
+            query.set("order", None)
+            query.set("distinct", None)
+            if sub.first_last:
+                agg = exp.Min if sub.first_last == "first" else exp.Max
+                query.set("expressions", [agg(this=exp.Year(this=inner.copy())).as_("year")])
+                query.set("limit", None)
         said = "when " + " ".join(t.text for t in sub.toks)
-        frame.years = YearFilter(None, None, sub=builder.expression(), said=said)
+        frame.years = YearFilter(None, None, sub=query, said=said)
 
     def not_understood(self, question: str, timings: dict[str, float]) -> Answer:
         example = self.examples[0] if self.examples else ""

@@ -280,7 +280,12 @@ class Planner:
         for vm, path in reading.values:
             # The named row is also the answer's kind ("Max Verstappen's teammate"): others that share its
             # keys. Without a key to share (only a year), that reading means nothing.
-            same = target.table == vm.table and path and path == target.path
+            same = (
+                target.table == vm.table
+                and path
+                and path == target.path
+                and vm.column in self.tm(vm.table).entity
+            )
             if same and not self._sibling_keys(fact, path[0].from_column):
                 return None
         reading.target = target

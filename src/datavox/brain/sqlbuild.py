@@ -110,7 +110,8 @@ class Builder:
         for vm, path in r.values:
             if compare_groups and (vm.table, vm.column) == compare_groups[0]:
                 continue
-            if r.target.table == vm.table and path == r.target.path and path:
+            sibling = vm.column in self.p.tm(vm.table).entity and len(path) == 1
+            if r.target.table == vm.table and path == r.target.path and path and sibling:
                 self._sibling(r, vm.column, vm.value, path, fact_alias)
                 shape.filters.append(vm.value)
                 continue
@@ -256,8 +257,9 @@ class Builder:
             keys.append(tc)
         inner, named = "sibling", "sibling_named"
         edge = path[0]
+        # Uncorrelated, so the database computes the named one's keys once: (team, year) IN (SELECT ...).
         sub = (
-            exp.select(exp.Literal.number(1))
+            exp.select(*[exp.column(k, table=inner) for k in keys])
             .from_(
                 exp.Table(this=exp.to_identifier(r.fact), alias=exp.TableAlias(this=exp.to_identifier(inner)))
             )
@@ -271,14 +273,12 @@ class Builder:
             )
             .where(exp.EQ(this=exp.column(column, table=named), expression=exp.Literal.string(value)))
         )
-        for key in keys:
-            sub = sub.where(
-                exp.EQ(this=exp.column(key, table=inner), expression=exp.column(key, table=fact_alias))
-            )
         cond = self.p.tm(r.fact).default_filter
         if cond:
             sub = sub.where(qualify(cond, inner))
-        self.select = self.select.where(exp.Exists(this=sub))
+        outer = [exp.column(k, table=fact_alias) for k in keys]
+        left: exp.Expr = outer[0] if len(outer) == 1 else exp.Tuple(expressions=outer)
+        self.select = self.select.where(exp.In(this=left, query=exp.Subquery(this=sub)))
         alias = self.join(path)
         self.select = self.select.where(
             exp.NEQ(this=exp.column(column, table=alias), expression=exp.Literal.string(value))
