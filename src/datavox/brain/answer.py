@@ -67,7 +67,7 @@ def plural(label: str, n: float) -> str:
 
 def context_words(shape: Shape) -> str:
     """The filters said back, so an answer stands on its own: "Lewis Hamilton, in 2020"."""
-    return ", ".join(f for f in [join_names(shape.filters), shape.when] if f).strip()
+    return ", ".join(f for f in [join_names(shape.traits + shape.filters), shape.when] if f).strip()
 
 
 def for_words(shape: Shape) -> str:
@@ -102,7 +102,8 @@ def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: b
         n = float(value) if isinstance(value, int | float) else 0.0
         if kind == "sum" and not label.endswith("s"):
             return f"The total {label}{for_words(shape)} is {say_number(value)}."
-        return f"{say_number(value)} {plural(label, n)}{for_words(shape)}.".strip()
+        traits = " ".join(shape.traits) + " " if shape.traits else ""
+        return f"{say_number(value)} {traits}{plural(label, n)}{for_words(shape)}.".strip()
     if kind == "yesno":
         value = cell(rows[0], shape.value_column)
         yes = isinstance(value, int | float) and value > 0

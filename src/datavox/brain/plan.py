@@ -321,6 +321,10 @@ class Planner:
                 bound.add(yc[0][0].from_column if yc[0] else yc[1])  # one row per year each
         reading.covering = self._covering(fact, bound)
         unexplained = words - explained
+        if len(unexplained) >= 2 and len(unexplained) > len(explained) and not noun_words:
+            # More of the question is unknown than known, and it names no kind of thing the data has:
+            # saying so beats a guess.
+            return None
         score = 3.0 * len(explained) - 1.0 * len(unexplained)
         score += 1.5 if reading.covering else 0.0
         priority = (

@@ -26,6 +26,7 @@ class Shape:
     target_label: str = ""  # what the names are ("driver")
     filters: list[str] = field(default_factory=list)  # spoken filters: the values named
     when: str = ""  # the years, said: "in 2020", "from 2010 to 2015"
+    traits: list[str] = field(default_factory=list)  # values that describe the answer's rows: "Brazilian"
     name_column: str = ""  # output column holding names
     value_column: str = ""  # output column holding the number
     limit: int | None = None
@@ -124,7 +125,12 @@ class Builder:
             else:
                 cond = exp.In(this=col, expressions=[exp.Literal.string(v) for v in values])
             self.select = self.select.where(cond)
-            shape.filters.append(" or ".join(values))
+            tp = r.target.path
+            if r.target.table is not None and len(path) > len(tp) and path[: len(tp)] == tp:
+                # A trait of the counted rows ("Brazilian drivers"), said before them, not "for Brazilian".
+                shape.traits.append(" or ".join(values))
+            else:
+                shape.filters.append(" or ".join(values))
         if frame.years is not None and r.year_column is not None:
             ypath, ycol = r.year_column
             yalias = self.join(ypath)
