@@ -93,3 +93,15 @@ def test_engine_from_settings(f1_db: Path) -> None:
         assert brain_module.context_of(brain.ask("Who won the 2021 drivers' championship?"))
     finally:
         brain.close()
+
+
+def test_llm_not_configured_falls_back_and_says_why(f1_db: Path) -> None:
+    brain = Brain.from_settings(settings_for(f1_db), engine="llm")  # provider "none"
+    try:
+        answer = brain.ask("Who won the 2021 drivers' championship?")
+    finally:
+        brain.close()
+    assert (
+        answer.engine == "offline" and answer.fallback_reason and "not configured" in answer.fallback_reason
+    )
+    assert ["Max Verstappen"] in answer.rows

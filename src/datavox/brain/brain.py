@@ -144,8 +144,13 @@ class Brain:
 
         try:
             engine = self._llm_engine()
-            answer: Answer = engine.ask(question, history)
+        except Exception as exc:  # LLM settings that cannot work (no key, no endpoint): offline, and say why
+            answer = self.offline.ask(question, history)
+            answer.fallback_reason = f"the LLM engine is not configured: {exc}"
             return answer
+        try:
+            llm_answer: Answer = engine.ask(question, history)
+            return llm_answer
         except LlmUnavailable as exc:
             answer = self.offline.ask(question, history)
             answer.fallback_reason = str(exc) or "the language model could not be reached"
