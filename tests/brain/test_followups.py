@@ -83,3 +83,15 @@ def test_team_then_its_points(f1_brain: Brain) -> None:
         "How many points did they score?",
     )
     has_values(c, 460)
+
+
+def test_the_year_before_and_the_same_question_again(f1_brain: Brain) -> None:
+    _, b, c = converse(
+        f1_brain,
+        "How many wins did Lewis Hamilton have in 2019?",
+        "And the year before?",
+        "What about the following season?",
+    )
+    assert "2018" in b.answer and "2019" in c.answer
+    _, prev = converse(f1_brain, "Who won the 2008 drivers' championship?", "Who won the previous year?")
+    assert prev.rows == [["Kimi Räikkönen"]]

@@ -173,10 +173,23 @@ class OfflineEngine:
             return frame, []
         notes: list[str] = []
         base: Frame | None = None
-        if ctx.get("question") and (frame.ellipsis or self._elliptical(frame)):
+        base_words = (
+            parse(str(ctx["question"]), self.index, self.model.noise).content_lemmas
+            if ctx.get("question")
+            else set()
+        )
+        # "Who won the previous year?" after "Who won the 2008 drivers' championship?": the same question
+        # again, its words a part of the earlier one's, about another time.
+        same_again = frame.year_ref and bool(frame.content_lemmas) and frame.content_lemmas <= base_words
+        if ctx.get("question") and (frame.ellipsis or self._elliptical(frame) or same_again):
             base = parse(str(ctx["question"]), self.index, self.model.noise)
             base = self._inherit_refs(base, ctx)
+            shift = frame.year_shift
+            if same_again:
+                frame.content, frame.free = [], []  # keep the earlier question's words
             frame = self._merge(base, frame)
+            if shift and frame.years is not None:
+                frame.years = _shifted(frame.years, shift)
             notes.append(f"following on from: {ctx['question']}")
         person = [_vm(v) for v in ctx.get("person", [])]
         thing = [_vm(v) for v in ctx.get("thing", [])]
@@ -203,7 +216,7 @@ class OfflineEngine:
         referred = referred and not _all_time(frame)
         if (frame.year_ref or referred) and frame.years is None and ctx.get("years"):
             lo, hi, values = ctx["years"]
-            frame.years = YearFilter(lo, hi, tuple(values))
+            frame.years = _shifted(YearFilter(lo, hi, tuple(values)), frame.year_shift)
             notes.append(f"year = {frame.years.describe()}")
         return frame, notes
 
@@ -349,6 +362,14 @@ def _groups(matches: list[ValueMatch]) -> list[list[ValueMatch]]:
     for m in matches:
         groups.setdefault(m.span, []).append(m)
     return [groups[s] for s in sorted(groups)]
+
+
+def _shifted(years: YearFilter, shift: int) -> YearFilter:
+    """ "The year before": the same years moved by `shift`."""
+    if not shift or years.sub is not None:
+        return years
+    move = lambda y: None if y is None else y + shift  # noqa: E731
+    return YearFilter(move(years.lo), move(years.hi), tuple(v + shift for v in years.values))
 
 
 def _all_time(frame: Frame) -> bool:

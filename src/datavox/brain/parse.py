@@ -85,6 +85,7 @@ class Frame:
     person_ref: bool = False  # he / she / his ...
     thing_ref: bool = False  # they / them / it ...
     year_ref: bool = False  # that year / that season / then
+    year_shift: int = 0  # "the year before" -1, "the following season" +1
     ellipsis: bool = False  # "and in 2023?", "what about Carlos Sainz?"
     compare: bool = False
     content: list[Token] = field(default_factory=list)  # content words left for the semantic model
@@ -380,6 +381,13 @@ def _references(frame: Frame, words: list[str], used: set[int]) -> None:
             word in ("that", "this", "same") or (word == "the" and _before_after(words, i + 2))
         ):
             frame.year_ref = True
+            used.update({i, i + 1})
+            if word == "the":
+                frame.year_shift = -1 if words[i + 2] == "before" else 1
+                used.add(i + 2)
+        if about_year and word in ("previous", "prior", "following", "next"):
+            frame.year_ref = True
+            frame.year_shift = -1 if word in ("previous", "prior") else 1
             used.update({i, i + 1})
         if word == "then" and i == n - 1:
             frame.year_ref = True
