@@ -368,8 +368,9 @@ def _shifted(years: YearFilter, shift: int) -> YearFilter:
     """ "The year before": the same years moved by `shift`."""
     if not shift or years.sub is not None:
         return years
-    move = lambda y: None if y is None else y + shift  # noqa: E731
-    return YearFilter(move(years.lo), move(years.hi), tuple(v + shift for v in years.values))
+    lo = None if years.lo is None else years.lo + shift
+    hi = None if years.hi is None else years.hi + shift
+    return YearFilter(lo, hi, tuple(v + shift for v in years.values))
 
 
 def _all_time(frame: Frame) -> bool:
