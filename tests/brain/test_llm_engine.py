@@ -472,3 +472,45 @@ def test_brain_falls_back_offline_when_the_llm_is_unavailable(
     assert answer.fallback_reason and "attempt" in answer.fallback_reason
     assert "sk-test" not in answer.fallback_reason
     assert answer.rows == [[2]]  # the offline engine answered the question
+
+
+def test_brain_answers_offline_when_three_llm_attempts_fail(world: World) -> None:
+    brain = _brain(world)
+    try:
+        world.server.script(*[turn("SELECT nothing FROM nowhere", "{x}")] * 3)
+        answer = brain.ask("How many teams are there?")
+    finally:
+        brain.close()
+    assert len(world.server.requests) == 3
+    assert answer.engine != "llm"
+    assert answer.error is None and answer.rows == [[2]]
+    assert answer.fallback_reason and "SQL failed" in answer.fallback_reason
+
+
+def test_brain_keeps_the_llm_error_when_offline_cannot_answer_either(world: World) -> None:
+    brain = _brain(world)
+    try:
+        world.server.script(*[turn("SELECT nothing FROM nowhere", "{x}")] * 3)
+        answer = brain.ask("Blorp the quux of zanzibar?")
+    finally:
+        brain.close()
+    assert answer.engine == "llm"
+    assert answer.error is not None and "3 attempts" in answer.error
+
+
+def test_brain_cancel_reaches_the_executor(world: World) -> None:
+    class Recorder:
+        dialect = "duckdb"
+        cancelled = 0
+
+        def cancel(self) -> None:
+            self.cancelled += 1
+
+        def close(self) -> None:
+            pass
+
+    recorder = Recorder()
+    brain_module = pytest.importorskip("datavox.brain.brain")
+    brain = brain_module.Brain(world.settings, catalog=world.catalog, model=world.semantic, executor=recorder)
+    brain.cancel()
+    assert recorder.cancelled == 1

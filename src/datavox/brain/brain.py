@@ -20,7 +20,7 @@ from datavox.brain.linking import ValueIndex
 from datavox.brain.offline import CONTEXT_KEY, OfflineEngine, find_context
 from datavox.brain.text import fold
 from datavox.config import Settings
-from datavox.data.connect import DatabaseUrl, connect, parse_url
+from datavox.data.connect import DatabaseUrl, parse_url
 from datavox.data.schema import Catalog, _file_version, introspect
 from datavox.data.semantic import SemanticModel, model_for
 from datavox.types import Answer, HistoryTurn, Intent, QueryResult
@@ -72,11 +72,9 @@ class Brain:
         self._cache.clear()
 
     def _make_executor(self) -> Any:
-        try:
-            from datavox.data.audit import AuditLog
-            from datavox.data.execute import Executor
-        except ImportError:  # the data layer is not there: a plain read-only runner
-            return _PlainRunner(self.db)
+        from datavox.data.audit import AuditLog
+        from datavox.data.execute import Executor
+
         audit = AuditLog(self.settings.database.audit_log) if self.settings.database.audit_log else None
         return Executor(
             self.db,
@@ -150,11 +148,18 @@ class Brain:
             return answer
         try:
             llm_answer: Answer = engine.ask(question, history)
-            return llm_answer
         except LlmUnavailable as exc:
             answer = self.offline.ask(question, history)
             answer.fallback_reason = str(exc) or "the language model could not be reached"
             return answer
+        if llm_answer.error is not None and llm_answer.intent is Intent.STATISTICAL:
+            # Three attempts failed the guard or the database: the offline parser may still answer; if it
+            # cannot either, the LLM's own error is the better explanation.
+            offline = self.offline.ask(question, history)
+            if offline.error is None and offline.intent is Intent.STATISTICAL:
+                offline.fallback_reason = f"the language model's SQL failed: {llm_answer.error}"
+                return offline
+        return llm_answer
 
     def _llm_engine(self) -> Any:
         if self._llm is None:
@@ -172,6 +177,12 @@ class Brain:
             [self.engine_name, fold(question), ctx or {}, self.version], sort_keys=True, default=str
         )
 
+    def cancel(self) -> None:
+        """Cancel the statement running now (voice barge-in). The executor is shared, so this stops every
+        statement in flight; on a 2-core server that is at most a couple, and each turn is re-askable."""
+        if self._executor is not None:
+            self._executor.cancel()
+
     def close(self) -> None:
         if self._own_executor and self._executor is not None:
             self._executor.close()
@@ -179,26 +190,6 @@ class Brain:
 
     def conversational(self, question: str) -> bool:
         return self.offline.ask(question).intent is Intent.CONVERSATIONAL
-
-
-class _PlainRunner:
-    """Runs SQL on a read-only connection when the data layer's executor is not available."""
-
-    def __init__(self, db: DatabaseUrl) -> None:
-        self.db = db
-        self.dialect = db.dialect
-        self.conn = connect(db, read_only=db.is_file)
-
-    def run(self, sql: str, *, source: str = "api") -> QueryResult:
-        t0 = time.perf_counter()
-        cur = self.conn.cursor()
-        cur.execute(sql)
-        rows = [list(r) for r in cur.fetchall()]
-        columns = [d[0] for d in cur.description]
-        return QueryResult(sql, columns, rows, False, _ms(t0))
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 def context_of(answer: Answer) -> dict[str, Any]:
