@@ -234,7 +234,14 @@ class OfflineEngine:
 
     def _merge(self, base: Frame, new: Frame) -> Frame:
         new_tables = {m.table for g in new.values for m in g}
-        values = [g for g in base.values if not ({m.table for m in g} & new_tables)] + new.values
+        base_tables = {m.table for g in base.values for m in g}
+        replaced = set(new_tables)
+        agents = self._agent_tables()
+        if new_tables and not (new_tables & base_tables) and {_chosen(g).table for g in new.values} <= agents:
+            # "How many races did Hamilton win?" → "What about Ferrari?": the one who achieves it changes
+            # kind (a driver for a team); the new name replaces the old, it does not narrow it.
+            replaced |= agents
+        values = [g for g in base.values if not ({m.table for m in g} & replaced)] + new.values
         merged = replace(base, values=values, ellipsis=False)
         if new.years is not None:
             merged.years = new.years
@@ -251,6 +258,11 @@ class OfflineEngine:
         merged.person_ref, merged.thing_ref, merged.year_ref = new.person_ref, new.thing_ref, new.year_ref
         merged.compare = new.compare or (base.compare and not new.values)
         return merged
+
+    def _agent_tables(self) -> set[str]:
+        """Tables of those who achieve things: people, and the subjects of the model's measures."""
+        subjects = {m.subject for m in self.model.measures.values() if m.subject}
+        return (set(self.planner.person_tables) | subjects) & set(self.catalog.tables)
 
     def next_context(
         self,

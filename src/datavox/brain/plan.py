@@ -179,20 +179,17 @@ class Planner:
         if frame.qword not in ("which", "what", "how_many", "list"):
             return []
         # The noun phrase: consecutive content words right after the question word (articles skipped).
-        window: list[Token] = []
         start = frame.after_qword
+        window: list[Token] = []
         if frame.projection:
             # "the names and cities of customers": the thing asked about comes after "of".
             texts = [t.text for t in frame.toks]
             for j in range(start, min(start + 10, len(texts))):
                 if texts[j] == "of":
-                    start = j + 1
+                    window = self._window(frame, j + 1)
                     break
-        for tok in frame.toks[start : start + 8]:
-            if tok in frame.content:
-                window.append(tok)
-            elif window:
-                break
+        # "What is the nationality of Kimi Räikkönen?": after "of" only a name, so the noun is before it.
+        window = window or self._window(frame, start)
         if not window:
             return []
         near = {t.lemma for t in window[:2]}
@@ -207,12 +204,18 @@ class Planner:
         # "How many podiums", "how many constructors' championships": the noun is a measure, not rows.
         measure_len = 0
         if frame.qword == "how_many":
+            # A measure's longer name said in full ("driver of the day awards") is the noun too, even
+            # where a function word splits it.
+            free = frame.free_lemmas
+            measure_sets = [syn for sets in self.vocab.measures.values() for syn in sets]
+            measure_sets += [
+                syn for (t, c), sets in self.vocab.columns.items() if self.role(t, c) == "measure" for syn in sets
+            ]
             measure_len = max(
                 (
                     len(syn)
-                    for sets in self.vocab.measures.values()
-                    for syn in sets
-                    if heads[0] in syn and syn <= near
+                    for syn in measure_sets
+                    if heads[0] in syn and (syn <= near or (len(syn) >= 3 and syn <= free))
                 ),
                 default=0,
             )
@@ -232,6 +235,17 @@ class Planner:
                         found.append((len(syn) * 10 - 5, t, c, syn))
         found.sort(key=lambda f: (-f[0], f[1], f[2] or ""))
         return [(t, c, syn) for _, t, c, syn in found]
+
+    @staticmethod
+    def _window(frame: Frame, start: int) -> list[Token]:
+        """Consecutive content words from `start` (articles and other function words before them skipped)."""
+        window: list[Token] = []
+        for tok in frame.toks[start : start + 8]:
+            if tok in frame.content:
+                window.append(tok)
+            elif window:
+                break
+        return window
 
     def _score(
         self,

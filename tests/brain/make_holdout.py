@@ -1,0 +1,186 @@
+"""Builds tests/brain/holdout_f1.jsonl: held-out spoken F1 questions, their expected values computed by our
+own SQL on the demo database (never typed in by hand).
+
+    .venv/bin/python tests/brain/make_holdout.py /tmp/gen/f1.duckdb
+
+Each turn is (question, gold SQL, rule): rule "values" takes every cell of the gold SQL's first row,
+"set" the distinct values of its first column, "empty" checks that it returns nothing, "chat" is small talk.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+RR = "races_race_results"
+WIN = f"select count(*) from {RR} r join drivers d on d.id=r.driver_id where r.position_number=1"
+CHAMP = (
+    "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id "
+    "where s.position_number=1"
+)
+GP_WINNER = (
+    f"select d.name from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id "
+    "where r.position_number=1"
+)
+
+Turn = tuple[str, str, str]
+DIALOGUES: list[list[Turn]] = [
+    [("How many Grands Prix did Sebastian Vettel win in 2013?", f"{WIN} and d.name='Sebastian Vettel' and r.year=2013", "values")],
+    [("Who was the world champion in 1994?", f"{CHAMP} and s.year=1994", "values")],
+    [("Who took the drivers' title in 2016?", f"{CHAMP} and s.year=2016", "values")],
+    [("Which team took the constructors' title in 2012?", "select c.name from seasons_constructor_standings s join constructors c on c.id=s.constructor_id where s.year=2012 and s.position_number=1", "values")],
+    [("How many pole positions did Ayrton Senna get in his career?", "select total_pole_positions from drivers where name='Ayrton Senna'", "values")],
+    [("How many points did Lewis Hamilton score in 2019?", "select s.points from seasons_driver_standings s join drivers d on d.id=s.driver_id where d.name='Lewis Hamilton' and s.year=2019", "values")],
+    [("Who won the Italian Grand Prix in 2019?", f"{GP_WINNER} and ra.grand_prix_id='italy' and ra.year=2019", "values")],
+    [("Who won at Silverstone in 2021?", f"{GP_WINNER} and ra.circuit_id='silverstone' and ra.year=2021", "values")],
+    [("Who won the race at Spa in 2020?", f"{GP_WINNER} and ra.circuit_id='spa-francorchamps' and ra.year=2020", "values")],
+    [("Who won the Japanese Grand Prix in 2005?", f"{GP_WINNER} and ra.grand_prix_id='japan' and ra.year=2005", "values")],
+    [("Who won in Baku in 2018?", f"{GP_WINNER} and ra.circuit_id='baku' and ra.year=2018", "values")],
+    [("Who won the race at Suzuka in 2022?", f"{GP_WINNER} and ra.circuit_id='suzuka' and ra.year=2022", "values")],
+    [("Who won the Brazilian Grand Prix in 2016?", f"{GP_WINNER} and ra.grand_prix_id='brazil' and ra.year=2016", "values")],
+    [("Who finished third in the 2021 Abu Dhabi Grand Prix?", f"select d.name from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id where r.position_number=3 and ra.grand_prix_id='abu-dhabi' and ra.year=2021", "values")],
+    [("Where did Fernando Alonso finish in the 2023 Monaco Grand Prix?", f"select r.position_number from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id where d.name='Fernando Alonso' and ra.grand_prix_id='monaco' and ra.year=2023", "values")],
+    [("Which team did Lewis Hamilton drive for in 2012?", "select distinct c.name from seasons_entrants_drivers e join constructors c on c.id=e.constructor_id join drivers d on d.id=e.driver_id where d.name='Lewis Hamilton' and e.year=2012 and not e.test_driver", "values")],
+    [("Who were Max Verstappen's teammates in 2019?", "select distinct d2.name from seasons_entrants_drivers a join seasons_entrants_drivers b on a.constructor_id=b.constructor_id and a.year=b.year join drivers d2 on d2.id=b.driver_id where a.driver_id='max-verstappen' and a.year=2019 and b.driver_id<>'max-verstappen' and not b.test_driver", "set")],
+    [("Which driver has the most race wins of all time?", "select name from drivers order by total_race_wins desc limit 1", "values")],
+    [("Which team has won the most races in history?", "select name from constructors order by total_race_wins desc limit 1", "values")],
+    [("Who won the most races in the 2010s?", f"select d.name from {RR} r join drivers d on d.id=r.driver_id where r.position_number=1 and r.year between 2010 and 2019 group by d.name order by count(*) desc limit 1", "values")],
+    [("Which driver scored the most points in 2018?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.year=2018 order by s.points desc limit 1", "values")],
+    [("Who had the most pole positions in 2023?", f"select d.name from {RR} r join drivers d on d.id=r.driver_id where r.pole_position and r.year=2023 group by d.name order by count(*) desc limit 1", "values")],
+    [("How many races were held in 1950?", "select count(*) from races where year=1950", "values")],
+    [("How many races has Monza hosted?", "select count(*) from races where circuit_id='monza'", "values")],
+    [("How many times has the British Grand Prix been held?", "select total_races_held from grands_prix where id='great-britain'", "values")],
+    [("Who won the first race of 2024?", f"{GP_WINNER} and ra.year=2024 and ra.round=1", "values")],
+    [("Who won the last race of the 2021 season?", f"{GP_WINNER} and ra.year=2021 and ra.round=(select max(round) from races where year=2021)", "values")],
+    [("How many Finnish drivers have won the world championship?", "select count(*) from drivers d join countries c on c.id=d.nationality_country_id where c.demonym='Finnish' and d.total_championship_wins>0", "values")],
+    [("How many German drivers have won a race?", "select count(*) from drivers d join countries c on c.id=d.nationality_country_id where c.demonym='German' and d.total_race_wins>0", "values")],
+    [("When was Charles Leclerc born?", "select date_of_birth from drivers where name='Charles Leclerc'", "values")],
+    [("What is the nationality of Kimi Raikkonen?", "select c.demonym from drivers d join countries c on c.id=d.nationality_country_id where d.id='kimi-raikkonen'", "values")],
+    [("How many fastest laps did Lewis Hamilton set in 2020?", "select count(*) from races_fastest_laps f where f.driver_id='lewis-hamilton' and f.year=2020 and f.position_number=1", "values")],
+    [("Who set the fastest lap at the 2023 British Grand Prix?", "select d.name from races_fastest_laps f join races ra on ra.id=f.race_id join drivers d on d.id=f.driver_id where f.position_number=1 and ra.grand_prix_id='great-britain' and ra.year=2023", "values")],
+    [("Who won the sprint at the 2021 Sao Paulo Grand Prix?", "select d.name from races_sprint_race_results s join races ra on ra.id=s.race_id join drivers d on d.id=s.driver_id where s.position_number=1 and ra.grand_prix_id='sao-paulo' and ra.year=2021", "values")],
+    [("How many driver of the day awards has Lando Norris won?", "select total_driver_of_the_day from drivers where name='Lando Norris'", "values")],
+    [("How many pit stops did Lewis Hamilton make in the 2021 Abu Dhabi Grand Prix?", "select count(*) from races_pit_stops p join races ra on ra.id=p.race_id where p.driver_id='lewis-hamilton' and ra.grand_prix_id='abu-dhabi' and ra.year=2021", "values")],
+    [("Which constructor has won the most constructors' championships?", "select name from constructors order by total_championship_wins desc limit 1", "values")],
+    [("How many world titles does Alain Prost have?", "select total_championship_wins from drivers where name='Alain Prost'", "values")],
+    [("How many podiums did Lewis Hamilton get in 2014?", f"select count(*) from {RR} where driver_id='lewis-hamilton' and year=2014 and position_number<=3", "values")],
+    [("Who have been the world champions since 2014?", "select distinct d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.championship_won and s.year>=2014", "set")],
+    [("Which drivers won the title in the 2000s?", "select distinct d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.position_number=1 and s.year between 2000 and 2009", "set")],
+    [("Who was the runner-up in the 2021 championship?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.year=2021 and s.position_number=2", "values")],
+    [("Who was third in the 2007 drivers' standings?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.year=2007 and s.position_number=3", "values")],
+    [("Where did Ferrari finish in the 2020 constructors' championship?", "select s.position_number from seasons_constructor_standings s where s.constructor_id='ferrari' and s.year=2020", "values")],
+    [("Who won the 2035 drivers' championship?", f"{CHAMP} and s.year=2035", "empty")],
+    [("How many races were held in 2020?", "select count(*) from races where year=2020", "values")],
+    [("How many Grands Prix took place in the 1980s?", "select count(*) from races where year between 1980 and 1989", "values")],
+    [("How many British drivers have won the world championship?", "select count(*) from drivers d join countries c on c.id=d.nationality_country_id where c.demonym='British' and d.total_championship_wins>0", "values")],
+    [("Which driver had the most podiums in 2016?", f"select d.name from {RR} r join drivers d on d.id=r.driver_id where r.year=2016 and r.position_number<=3 group by d.name order by count(*) desc limit 1", "values")],
+    [("Who has the most fastest laps ever?", "select name from drivers order by total_fastest_laps desc limit 1", "values")],
+    [("How many races has Lando Norris started?", "select total_race_starts from drivers where name='Lando Norris'", "values")],
+    [("How many sprint races has Oscar Piastri won?", "select total_sprint_race_wins from drivers where name='Oscar Piastri'", "values")],
+    [("How many times has Lewis Hamilton won the British Grand Prix?", f"select count(*) from {RR} r join races ra on ra.id=r.race_id where r.driver_id='lewis-hamilton' and r.position_number=1 and ra.grand_prix_id='great-britain'", "values")],
+    [("Which team did Michael Schumacher race for in 2010?", "select distinct c.name from seasons_entrants_drivers e join constructors c on c.id=e.constructor_id where e.driver_id='michael-schumacher' and e.year=2010 and not e.test_driver", "values")],
+    [("Who drove for Ferrari in 2008?", "select distinct d.name from seasons_entrants_drivers e join drivers d on d.id=e.driver_id where e.constructor_id='ferrari' and e.year=2008 and not e.test_driver", "set")],
+    [("Which circuit hosted the very first race?", "select c.name from races r join circuits c on c.id=r.circuit_id order by r.date limit 1", "values")],
+    [("How many race wins did Red Bull have in 2023?", f"select count(*) from {RR} where constructor_id='red-bull' and year=2023 and position_number=1", "values")],
+    [("Did Nico Rosberg ever win the world championship?", "select total_championship_wins from drivers where name='Nico Rosberg'", "values")],
+    # Follow-ups.
+    [
+        ("Who won the 2017 drivers' championship?", f"{CHAMP} and s.year=2017", "values"),
+        ("How many poles did he get that year?", f"select count(*) from {RR} where driver_id='lewis-hamilton' and year=2017 and pole_position", "values"),
+        ("And in 2018?", f"select count(*) from {RR} where driver_id='lewis-hamilton' and year=2018 and pole_position", "values"),
+    ],
+    [
+        ("How many races did Charles Leclerc win in 2019?", f"{WIN} and d.name='Charles Leclerc' and r.year=2019", "values"),
+        ("What about Carlos Sainz?", f"{WIN} and d.id='carlos-sainz-jr' and r.year=2019", "values"),
+        ("And in 2023?", f"{WIN} and d.id='carlos-sainz-jr' and r.year=2023", "values"),
+    ],
+    [
+        ("Which team won the constructors' championship in 2021?", "select c.name from seasons_constructor_standings s join constructors c on c.id=s.constructor_id where s.year=2021 and s.position_number=1", "values"),
+        ("Who drove for them that year?", "select distinct d.name from seasons_entrants_drivers e join drivers d on d.id=e.driver_id where e.constructor_id='mercedes' and e.year=2021 and not e.test_driver", "set"),
+    ],
+    [
+        ("How many races did Ferrari win in 2022?", f"select count(*) from {RR} where constructor_id='ferrari' and year=2022 and position_number=1", "values"),
+        ("What about Mercedes?", f"select count(*) from {RR} where constructor_id='mercedes' and year=2022 and position_number=1", "values"),
+    ],
+    [
+        ("How many races did Lewis Hamilton win in 2018?", f"{WIN} and d.name='Lewis Hamilton' and r.year=2018", "values"),
+        ("What about Ferrari?", f"select count(*) from {RR} where constructor_id='ferrari' and year=2018 and position_number=1", "values"),
+    ],
+    [
+        ("Who won the Monaco Grand Prix in 2021?", f"{GP_WINNER} and ra.grand_prix_id='monaco' and ra.year=2021", "values"),
+        ("And in 2019?", f"{GP_WINNER} and ra.grand_prix_id='monaco' and ra.year=2019", "values"),
+    ],
+    [
+        ("When was Ayrton Senna born?", "select date_of_birth from drivers where name='Ayrton Senna'", "values"),
+        ("How many titles did he win?", "select total_championship_wins from drivers where name='Ayrton Senna'", "values"),
+    ],
+    [
+        ("Who won the 2010 Abu Dhabi Grand Prix?", f"{GP_WINNER} and ra.grand_prix_id='abu-dhabi' and ra.year=2010", "values"),
+        ("Which team was he driving for?", "select distinct c.name from seasons_entrants_drivers e join constructors c on c.id=e.constructor_id where e.driver_id='sebastian-vettel' and e.year=2010 and not e.test_driver", "values"),
+    ],
+    [
+        ("How many Grands Prix has Sergio Perez won?", "select total_race_wins from drivers where id='sergio-perez'", "values"),
+        ("How about Valtteri Bottas?", "select total_race_wins from drivers where id='valtteri-bottas'", "values"),
+    ],
+    [
+        ("Which driver won the most races for Ferrari?", f"select d.name from {RR} r join drivers d on d.id=r.driver_id where r.constructor_id='ferrari' and r.position_number=1 group by d.name order by count(*) desc limit 1", "values"),
+        ("And for Williams?", f"select d.name from {RR} r join drivers d on d.id=r.driver_id where r.constructor_id='williams' and r.position_number=1 group by d.name order by count(*) desc limit 1", "values"),
+    ],
+    [
+        ("Who won the 2009 championship?", f"{CHAMP} and s.year=2009", "values"),
+        ("Who was his teammate?", "select distinct d2.name from seasons_entrants_drivers a join seasons_entrants_drivers b on a.constructor_id=b.constructor_id and a.year=b.year join drivers d2 on d2.id=b.driver_id where a.driver_id='jenson-button' and a.year=2009 and b.driver_id<>'jenson-button' and not b.test_driver", "set"),
+    ],
+    [
+        ("How many points did Lando Norris score in 2024?", "select points from seasons_driver_standings where driver_id='lando-norris' and year=2024", "values"),
+        ("What about Oscar Piastri?", "select points from seasons_driver_standings where driver_id='oscar-piastri' and year=2024", "values"),
+        ("And the year before?", "select points from seasons_driver_standings where driver_id='oscar-piastri' and year=2023", "values"),
+    ],
+    # Small talk.
+    [("Good morning!", "", "chat"), ("Who won the 2005 drivers' championship?", f"{CHAMP} and s.year=2005", "values"), ("Thank you very much.", "", "chat")],
+    [("hi", "", "chat")],
+    [("Who are you?", "", "chat")],
+    [("Bye for now!", "", "chat")],
+    [("Great, thanks!", "", "chat")],
+]  # fmt: skip
+
+
+def expect(con: duckdb.DuckDBPyConnection, sql: str, rule: str) -> dict[str, Any]:
+    if rule == "chat":
+        return {"intent": "CONVERSATIONAL"}
+    rows = con.execute(sql).fetchall()
+    if rule == "empty":
+        assert not rows, sql
+        return {"intent": "STATISTICAL", "empty": True}
+    assert rows, sql
+    if rule == "set":
+        return {"intent": "STATISTICAL", "set": sorted({_plain(r[0]) for r in rows})}
+    return {"intent": "STATISTICAL", "values": [_plain(v) for v in rows[0]]}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int | float | str):
+        return v
+    return str(v)
+
+
+def main(db: str, out: Path) -> None:
+    con = duckdb.connect(db, read_only=True)
+    lines = []
+    for n, dialogue in enumerate(DIALOGUES, 1):
+        turns = [
+            {"q": q, "expect": expect(con, sql, rule), **({"gold_sql": sql} if sql else {})}
+            for q, sql, rule in dialogue
+        ]
+        lines.append(json.dumps({"id": f"hold-{n:03d}", "turns": turns}, ensure_ascii=False))
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{len(lines)} dialogues, {sum(len(d) for d in DIALOGUES)} turns → {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/gen/f1.duckdb", Path(__file__).with_name("holdout_f1.jsonl"))
