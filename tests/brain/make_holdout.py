@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one line per question and its gold SQL reads best)
 """Builds tests/brain/holdout_f1.jsonl: held-out spoken F1 questions, their expected values computed by our
 own SQL on the demo database (never typed in by hand).
 
@@ -183,4 +184,7 @@ def main(db: str, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/gen/f1.duckdb", Path(__file__).with_name("holdout_f1.jsonl"))
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "/tmp/gen/f1.duckdb",
+        Path(__file__).with_name("holdout_f1.jsonl"),
+    )

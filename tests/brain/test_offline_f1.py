@@ -104,13 +104,13 @@ def test_time_clause(f1_brain: Brain) -> None:
 def test_traits_are_said_before_the_rows(f1_brain: Brain) -> None:
     assert (
         f1_brain.ask("How many Brazilian drivers have won the world championship?").answer
-        == "3 Brazilian drivers."
+        == "3 Brazilian drivers have won the world championship."
     )
 
 
 def test_spoken_answer_names_and_numbers(f1_brain: Brain) -> None:
     answer = f1_brain.ask("How many races did Lewis Hamilton win in 2020?")
-    assert answer.answer.startswith("11 ") and "Lewis Hamilton" in answer.answer and "2020" in answer.answer
+    assert answer.answer == "Lewis Hamilton won 11 races in 2020."
     assert "Max Verstappen" in f1_brain.ask("Who won the most races in 2023?").answer
 
 

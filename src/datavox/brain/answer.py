@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from datavox.brain import phrasing
 from datavox.brain.sqlbuild import Shape
 from datavox.types import Cell
 
@@ -60,6 +61,8 @@ def plural(label: str, n: float) -> str:
         return f"{head} {last}".strip()
     if label.endswith(("s", "x")):
         return label
+    if any(w.endswith("s") and not w.endswith("ss") for w in label.split()[:-1]):
+        return label  # "races held": the plural is already said
     if label.endswith("y") and label[-2:-1] not in "aeiou":
         return label[:-1] + "ies"
     return label + "s"
@@ -80,10 +83,29 @@ def for_words(shape: Shape) -> str:
     return (" " + " ".join(parts)) if parts else ""
 
 
-def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: bool = False) -> str:
+def count_words(value: Cell) -> str:
+    """A count as it is said: none is "no" ("won no races")."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+        return "no"
+    return say_number(value)
+
+
+def _close(text: str, extra: str) -> str:
+    """ "X won the title." + "with 17 race wins" → "X won the title, with 17 race wins." """
+    return f"{text[:-1]}, {extra}." if extra else text
+
+
+def speak(
+    shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: bool = False, question: str = ""
+) -> str:
+    """The answer in one or two sentences; with the question, in its own words where its grammar allows."""
     where = context_words(shape)
     about = f" ({where})" if where else ""
+    names_said = shape.filters
     if not rows:
+        echo = phrasing.not_found(question) if question else None
+        if echo:
+            return echo
         what = shape.value_label or shape.target_label or "matching rows"
         return f"I couldn't find any {what}{for_words(shape)} in the data."
     idx = {c: i for i, c in enumerate(columns)}
@@ -98,20 +120,35 @@ def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: b
             return f"I couldn't find any {shape.value_label or 'values'}{for_words(shape)}."
         label = shape.value_label
         if kind == "avg":
-            return f"The average {label} is {say_number(value)}{about}."
+            return f"The average {label}{for_words(shape)} is {say_number(value)}."
         n = float(value) if isinstance(value, int | float) else 0.0
+        echo = phrasing.count_answer(question, count_words(value), names_said, n == 1) if question else None
+        if echo:
+            return echo
         if kind == "sum" and not label.endswith("s"):
             return f"The total {label}{for_words(shape)} is {say_number(value)}."
         traits = " ".join(shape.traits) + " " if shape.traits else ""
-        return f"{say_number(value)} {traits}{plural(label, n)}{for_words(shape)}.".strip()
+        counted = f"{count_words(value)} {traits}{plural(label, n)}"
+        when = f" {shape.when}" if shape.when else ""
+        if shape.filters:
+            verb = "had" if shape.when else "has"
+            return f"{join_names(shape.filters)} {verb} {counted}{when}."
+        return f"There {'was' if n == 1 else 'were'} {counted}{when}."
     if kind == "yesno":
         value = cell(rows[0], shape.value_column)
         yes = isinstance(value, int | float) and value > 0
+        times = int(value) if isinstance(value, int | float) else None
+        echo = phrasing.yesno_answer(question, yes, times, names_said) if question else None
+        if echo:
+            return echo
         label = plural(shape.value_label, float(value or 0))
-        return f"{'Yes' if yes else 'No'}: {say_number(value)} {label}{about}."
+        return f"{'Yes' if yes else 'No'}: {count_words(value)} {label}{for_words(shape)}."
     if kind == "rank":
         pos = cell(rows[0], shape.value_column)
         said = ordinal(int(pos)) if isinstance(pos, int | float) else f"position {say_number(pos)}"
+        echo = phrasing.rank_answer(question, said, names_said) if question else None
+        if echo:
+            return echo
         if shape.filters:
             at = f" at {join_names(shape.filters[1:])}" if len(shape.filters) > 1 else ""
             return f"{shape.filters[0]} was {said}{at}{' ' + shape.when if shape.when else ''}."
@@ -129,26 +166,45 @@ def speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: b
             name = cell(row, shape.name_column)
             value = cell(row, shape.value_column, 1)
             n = float(value) if isinstance(value, int | float) else 0.0
-            parts.append(f"{name} with {say_number(value)} {plural(shape.value_label, n)}")
+            parts.append((say_number(name), f"{say_number(value)} {plural(shape.value_label, n)}"))
         if kind == "top" and len(rows) == 1:
-            return f"{parts[0]}{about}."
-        return f"{join_names(parts)}{about}."
+            echo = phrasing.subject_answer(question, parts[0][0], False) if question else None
+            if echo:
+                return _close(echo, f"with {parts[0][1]}")
+            return f"{parts[0][0]}, with {parts[0][1]}{for_words(shape)}."
+        if kind == "compare" and len(rows) == 2:
+            (n1, v1), (n2, v2) = parts
+            first, second = cell(rows[0], shape.value_column, 1), cell(rows[1], shape.value_column, 1)
+            if first == second:
+                return f"{n1} and {n2} are level, with {v1} each{for_words(shape)}."
+            more = (
+                "more"
+                if isinstance(first, int | float) and isinstance(second, int | float) and first > second
+                else "fewer"
+            )
+            return f"{n1} has {more}, with {v1} against {v2.split(' ')[0]} for {n2}{for_words(shape)}."
+        return f"{join_names([f'{n} with {v}' for n, v in parts])}{about}."
     if kind == "when":
         values = [say_number(r[0]) for r in rows]
-        return f"{join_names(values[:MAX_LISTED])}{' and more' if len(values) > MAX_LISTED else ''}{about}."
-    if kind in ("first",):
-        return f"{say_number(cell(rows[0], shape.name_column))}{about}."
-    if kind == "value":
-        values = [say_number(cell(r, shape.value_column)) for r in rows]
-        if len(values) == 1:
-            return f"{values[0]}{about}."
-        return f"{join_names(values[:MAX_LISTED])}{' and more' if len(values) > MAX_LISTED else ''}{about}."
-    # A list of names.
-    names = [say_number(cell(r, shape.name_column)) for r in rows]
-    if len(names) == 1:
-        return f"{names[0]}{about}."
+        said = join_names(values[:MAX_LISTED]) + (" and more" if len(values) > MAX_LISTED else "")
+        is_date = bool(rows and isinstance(rows[0][0], str) and _DATE.match(rows[0][0]))
+        echo = phrasing.when_answer(question, said, names_said, is_date) if question else None
+        return echo or f"{said}{about}."
+    names = [say_number(cell(r, shape.name_column if kind != "value" else shape.value_column)) for r in rows]
+    if len(names) <= MAX_LISTED and question:
+        said = join_names(names)
+        echo = (
+            phrasing.attribute_answer(question, said)
+            or phrasing.where_answer(question, said, names_said)
+            or phrasing.subject_answer(question, said, len(names) > 1)
+            or phrasing.object_answer(question, said, names_said)
+        )
+        if echo:
+            return echo
     if len(names) <= MAX_LISTED:
-        return f"{join_names(names)}{about}."
-    more = len(names) - MAX_LISTED
+        # "Monaco Grand Prix in 2019: Lewis Hamilton." — the filters first, so it reads as a reply.
+        lead = " ".join(f for f in [join_names(shape.traits + shape.filters), shape.when] if f)
+        return f"{lead[0].upper()}{lead[1:]}: {join_names(names)}." if lead else f"{join_names(names)}."
+    rest = len(names) - MAX_LISTED
     total = f"{len(names)}{'+' if truncated else ''}"
-    return f"There are {total}{about}: {', '.join(names[:MAX_LISTED])} and {more} more."
+    return f"There are {total}{about}: {', '.join(names[:MAX_LISTED])} and {rest} more."

@@ -15,6 +15,7 @@ from typing import Any
 from sqlglot import exp
 
 from datavox.brain import intent as intent_module
+from datavox.brain import phrasing
 from datavox.brain.answer import speak
 from datavox.brain.chart import chart_hint
 from datavox.brain.joins import JoinGraph
@@ -74,6 +75,9 @@ class OfflineEngine:
         if clause is not None:
             frame = parse(main, self.index, self.model.noise)
         frame, notes = self.resolve(frame, ctx, history)
+        # The words the answer may echo: this question, or for "and in 2023?" the earlier one, rewritten.
+        following = any(n.startswith("following on from") for n in notes)
+        echo = (self._echo_question(ctx, frame) or "") if following else question
         if clause is not None:
             self.time_clause(frame, clause)
         reading = self.planner.read(frame)
@@ -98,10 +102,11 @@ class OfflineEngine:
                           answer="I couldn't run the query for that question.", error=str(reason),
                           timings_ms=timings)  # fmt: skip
         timings["sql_ms"] = _ms(t2)
-        text = speak(shape, result.columns, result.rows, result.truncated)
+        text = speak(shape, result.columns, result.rows, result.truncated, question=echo)
         context = self.next_context(
             frame, reading.fact, reading.target.table, reading.target.column, shape, result
         )
+        context["asked"] = echo or None
         resolved = question if not notes else f"{question} ({'; '.join(notes)})"
         return Answer(
             question=question,
@@ -259,6 +264,36 @@ class OfflineEngine:
         merged.compare = new.compare or (base.compare and not new.values)
         return merged
 
+    def _echo_question(self, ctx: dict[str, Any] | None, frame: Frame) -> str | None:
+        """ "How many races did Charles Leclerc win in 2019?" then "What about Carlos Sainz?": the earlier
+        question with the new name (or year) in place of the old, so the answer can echo its words."""
+        asked = (ctx or {}).get("asked")
+        if not isinstance(asked, str) or not ctx:
+            return None
+        old_values = [v for v in ctx.get("values", []) if len(v) >= 3]
+        new_values = [_chosen(g) for g in frame.values]
+        old_keys = {(str(v[0]), str(v[2])) for v in old_values}
+        new_keys = {(m.table, m.value) for m in new_values}
+        dropped = [v for v in old_values if (str(v[0]), str(v[2])) not in new_keys]
+        added = [m for m in new_values if (m.table, m.value) not in old_keys]
+        if len(dropped) != len(added):
+            return None  # a name added or removed: the earlier words no longer fit
+        text: str | None = asked
+        for old, new in zip(dropped, added, strict=True):
+            said = str(old[3]) if len(old) > 3 and old[3] else str(old[2])
+            text = phrasing.replace_said(text, said, new.value) if text else None
+        years = ctx.get("years")
+        if text and frame.years is not None and years:
+            lo, hi, _ = years
+            y = frame.years
+            if (y.lo, y.hi) != (lo, hi):
+                if lo is None or lo != hi or y.lo is None or y.lo != y.hi or y.values:
+                    return None
+                text = phrasing.replace_year(text, int(lo), int(y.lo))
+        elif frame.years is not None and not years:
+            return None
+        return text
+
     def _agent_tables(self) -> set[str]:
         """Tables of those who achieve things: people, and the subjects of the model's measures."""
         subjects = {m.subject for m in self.model.measures.values() if m.subject}
@@ -276,7 +311,7 @@ class OfflineEngine:
         values = [_chosen(g) for g in frame.values]
         ctx: dict[str, Any] = {
             "question": _standalone(frame),
-            "values": [[m.table, m.column, m.value] for m in values],
+            "values": [[m.table, m.column, m.value, m.text] for m in values],
             "years": [frame.years.lo, frame.years.hi, list(frame.years.values)] if frame.years else None,
             "person": [],
             "thing": [],
@@ -297,7 +332,7 @@ class OfflineEngine:
 
     def _sort_refs(self, ctx: dict[str, Any], candidates: list[list[str]]) -> None:
         """The first person and the first other thing named: what "he" and "they" will mean next turn."""
-        for t, c, v in candidates:
+        for t, c, v, *_ in candidates:
             if not self.planner.person_tables:
                 # No table of people: "he" can only mean a name the answer or question gave.
                 for key in ("person", "thing"):
@@ -358,7 +393,8 @@ def default_examples(catalog: Catalog, model: SemanticModel) -> list[str]:
 
 
 def _vm(v: list[Any]) -> ValueMatch:
-    return ValueMatch(str(v[0]), str(v[1]), str(v[2]), 1.0, (-1, -1), str(v[2]))
+    said = str(v[3]) if len(v) > 3 and v[3] else str(v[2])  # the words that named it, when stored
+    return ValueMatch(str(v[0]), str(v[1]), str(v[2]), 1.0, (-1, -1), said)
 
 
 def _flat(frame: Frame) -> list[ValueMatch]:

@@ -358,9 +358,11 @@ def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:
         if word in _MAX_WORDS and word != "top":
             if word == "best" and nxt in ("result", "finish", "position"):
                 frame.order = "min"
+                used.add(i)
             elif word not in ("best",):
                 frame.order = "max"
-            used.add(i)
+                used.add(i)
+            # Otherwise "best" stays a word of the question: "best championship finish" may be a column.
         elif word in _MIN_WORDS or (lem == "few" and prev != "a"):
             frame.order = "min"
             used.add(i)

@@ -208,9 +208,9 @@ class Planner:
             # where a function word splits it.
             free = frame.free_lemmas
             measure_sets = [syn for sets in self.vocab.measures.values() for syn in sets]
-            measure_sets += [
-                syn for (t, c), sets in self.vocab.columns.items() if self.role(t, c) == "measure" for syn in sets
-            ]
+            for (t, c), sets in self.vocab.columns.items():
+                if self.role(t, c) == "measure":
+                    measure_sets += sets
             measure_len = max(
                 (
                     len(syn)
@@ -561,6 +561,11 @@ class Planner:
         vm = vm or frame.values[0][0]
         if vm.table != fact:
             return None
+        # A column the question names ("where was she born" → the place of birth) beats any place column.
+        for c in self.catalog.tables[fact].columns:
+            sets = self.vocab.columns.get((fact, c.name), [])
+            if c.is_text and c.name != vm.column and any(len(s) > 1 and s <= frame.free_lemmas for s in sets):
+                return Target(column=c.name)
         words = ("place", "city", "town", "location", "address", "country", "region", "state")
         for edge in self.graph.out.get(fact, []):
             if (
