@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from datavox.data.audit import AuditLog
+from datavox.data.connect import connect, parse_url
 from datavox.data.execute import Executor, QueryCancelled, QueryError, QueryTimeout, json_cell
 from datavox.data.guard import GuardError
+from datavox.types import QueryResult
 
 from .dbs import KINDS, build_sample, count_rows, url_for
 
@@ -131,6 +133,78 @@ def test_cancel_stops_the_running_query(sample_url: str) -> None:
         assert not thread.is_alive()
         assert time.perf_counter() - started < 5
         assert len(errors) == 1 and isinstance(errors[0], QueryCancelled)
+
+
+# A barge-in cancels one voice session's statement, never another's. F1-like tables, a cross join of the
+# results with themselves that runs a second or two on each engine (sizes measured on the 2-core machine).
+SLOW_ROWS = {"duckdb": 40_000, "postgresql": 7_000}
+SLOW_JOIN = (
+    "SELECT count(*) FROM results a JOIN drivers d ON d.id = a.driver_id, results b "
+    "WHERE a.points + b.points > 30"
+)
+
+
+def _slow_count(rows: int) -> int:
+    per_points = [sum(1 for i in range(rows) if i % 26 == p) for p in range(26)]
+    return sum(per_points[p] * per_points[q] for p in range(26) for q in range(26) if p + q > 30)
+
+
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def slow_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    kind = str(request.param)
+    url = url_for(kind, tmp_path_factory.mktemp(f"slow-{kind}"), request)
+    series = "range({n})" if kind == "duckdb" else "generate_series(0, {n} - 1)"
+    rows = series.format(n=SLOW_ROWS[kind])
+    conn = connect(parse_url(url))
+    cur = conn.cursor()
+    for stmt in (
+        "DROP TABLE IF EXISTS results",
+        "DROP TABLE IF EXISTS drivers",
+        "CREATE TABLE drivers AS SELECT g AS id, 'Driver ' || CAST(g AS VARCHAR) AS name "
+        f"FROM {series.format(n=900)} AS s(g)",
+        "CREATE TABLE results AS SELECT g AS id, mod(g, 900) AS driver_id, mod(g, 26) AS points "
+        f"FROM {rows} AS s(g)",
+    ):
+        cur.execute(stmt)
+    conn.commit()
+    cur.close()
+    conn.close()
+    return url
+
+
+def test_cancel_by_thread_leaves_other_threads_statements_running(slow_url: str) -> None:
+    kind = slow_url.split(":")[0]
+    with Executor(slow_url, timeout_s=60.0) as ex:
+        outcomes: dict[str, Any] = {}
+        finished: dict[str, float] = {}
+
+        def worker(name: str) -> None:
+            try:
+                outcomes[name] = ex.run(SLOW_JOIN)
+            except BaseException as exc:
+                outcomes[name] = exc
+            finished[name] = time.monotonic()
+
+        threads = {name: threading.Thread(target=worker, args=(name,)) for name in ("barged", "other")}
+        for thread in threads.values():
+            thread.start()
+        time.sleep(0.3)  # let both statements start
+        assert ex.cancel(threading.get_ident()) == 0  # this thread runs nothing: nothing is cancelled
+        target = threads["barged"].ident
+        assert target is not None
+        deadline = time.monotonic() + 5
+        while not ex.cancel(target) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cancelled_at = time.monotonic()
+        assert "other" not in finished, "the other statement ended before the cancel: raise SLOW_ROWS"
+        for thread in threads.values():
+            thread.join(60)
+            assert not thread.is_alive()
+    assert isinstance(outcomes["barged"], QueryCancelled)
+    assert finished["barged"] - cancelled_at < 2.0
+    other = outcomes["other"]
+    assert isinstance(other, QueryResult), other
+    assert other.rows == [[_slow_count(SLOW_ROWS[kind])]]
 
 
 def test_threads_share_one_executor(sample_url: str) -> None:

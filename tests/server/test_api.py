@@ -127,6 +127,21 @@ def test_voice_engine_events_from_a_thread_reach_the_page_and_the_store(
     assert 'datavox_questions_total{source="voice"} 1.0' in metrics
 
 
+def test_barge_in_cancels_the_query_of_the_asking_thread_only(tmp_path: Path) -> None:
+    class CancellableBrain(FakeBrain):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cancelled: list[int | None] = []
+
+        def cancel(self, thread_id: int | None = None) -> None:
+            self.cancelled.append(thread_id)
+
+    brain = CancellableBrain()
+    app = create_app(make_settings(tmp_path, engine="local"), brain=brain, engine=FakeEngine())
+    app.state.datavox.cancel_query(4242)  # what the voice engine calls with its ask's worker thread
+    assert brain.cancelled == [4242]  # never None: that would cancel every user's query
+
+
 def test_realtime_session_binds_the_secret_to_the_conversation(tmp_path: Path, brain: FakeBrain) -> None:
     engine = FakeEngine()
     app = create_app(make_settings(tmp_path, engine="local"), brain=brain, engine=engine)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +83,22 @@ class FakeBrain:
         )
 
 
+class BlockingBrain(FakeBrain):
+    """A brain whose query is in flight on a real worker thread until the test releases it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.thread = 0
+
+    def __call__(self, question: str, history: list[HistoryTurn]) -> Answer:
+        self.thread = threading.get_ident()
+        self.entered.set()
+        self.release.wait(10)
+        return super().__call__(question, history)
+
+
 class FakePlayer:
     """Plays in virtual time: what was queued plays back at the clock's pace."""
 
@@ -111,12 +128,17 @@ class FakePlayer:
 
 
 class Gates:
-    """Runner that can hold a kind of work (stt, brain, tts) until the test releases it."""
+    """Runner that can hold a kind of work (stt, brain, tts) until the test releases it.
+
+    Work runs on the event loop's thread, except the kinds in `threaded`: those run on a worker thread, as
+    the engine runs them.
+    """
 
     def __init__(self) -> None:
         self.gates: dict[str, asyncio.Event] = {}
         self.waiting: dict[str, int] = {}
         self.free: dict[str, int] = {}
+        self.threaded: set[str] = set()
 
     def hold(self, kind: str, after: int = 0) -> None:
         """Hold `kind` work, letting the next `after` calls through first."""
@@ -135,6 +157,8 @@ class Gates:
             self.waiting[kind] = self.waiting.get(kind, 0) + 1
             await gate.wait()
             self.waiting[kind] -= 1
+        if kind in self.threaded:
+            return await asyncio.to_thread(fn, *args)
         return fn(*args)
 
 
@@ -158,6 +182,7 @@ class Harness:
         self.brain = kw.pop("brain", FakeBrain())
         self.run = Gates()
         self.cancels = 0
+        self.cancelled_threads: list[int] = []
         self.player = FakePlayer(self.clock) if player else None
         config = p.default_session()
         self.session = Session(
@@ -177,8 +202,9 @@ class Harness:
         )
         self.session.start()
 
-    def _cancel(self) -> None:
+    def _cancel(self, thread_id: int) -> None:
         self.cancels += 1
+        self.cancelled_threads.append(thread_id)
 
     async def settle(self, rounds: int = 20) -> None:
         for _ in range(rounds):

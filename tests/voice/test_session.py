@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
 import numpy as np
 import pytest
-from tests.voice.fakes import ANSWER, QUESTION, FakeBrain, FakeStt, Harness, silence, speech
+from tests.voice.fakes import (
+    ANSWER,
+    QUESTION,
+    BlockingBrain,
+    FakeBrain,
+    FakeStt,
+    Harness,
+    silence,
+    speech,
+)
 
 from datavox.voice.session import SessionOptions, early_end_silence_ms, heard_text, looks_complete
 
@@ -129,6 +139,33 @@ async def test_barge_in_cancels_truncates_and_the_next_turn_answers() -> None:
 
 
 async def test_barge_in_during_the_query_cancels_it() -> None:
+    brains = [BlockingBrain(), BlockingBrain()]
+    sessions = [Harness(brain=brain) for brain in brains]  # two users, their queries both in flight
+    for h, brain in zip(sessions, brains, strict=True):
+        h.run.threaded.add("brain")
+        await h.feed(speech(1000))
+        await h.feed(silence(700))
+        assert await asyncio.to_thread(brain.entered.wait, 5)
+        await h.settle()
+        assert h.of("response.created")
+    h, other = sessions
+    await h.feed(speech(300))
+    # only the query this session's turn started, on the thread its ask runs on
+    assert h.cancels == 1 and h.cancelled_threads == [brains[0].thread]
+    assert other.cancels == 0 and brains[1].thread != brains[0].thread
+    done = h.of("response.done")[0]["response"]
+    assert done["status"] == "cancelled" and done["output"] == []
+    for brain in brains:
+        brain.release.set()
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if other.of("response.done"):
+            break
+    assert len(h.of("response.done")) == 1  # the late answer is not spoken
+    assert other.of("response.done")[0]["response"]["status"] == "completed"
+
+
+async def test_barge_in_before_the_query_starts_cancels_nothing() -> None:
     h = Harness()
     h.run.hold("brain")
     await h.feed(speech(1000))
@@ -136,7 +173,7 @@ async def test_barge_in_during_the_query_cancels_it() -> None:
     await h.settle()
     assert h.of("response.created") and h.run.waiting.get("brain")
     await h.feed(speech(300))
-    assert h.cancels == 1
+    assert h.cancels == 0  # no statement of ours runs yet, and another session's must not be hit
     done = h.of("response.done")[0]["response"]
     assert done["status"] == "cancelled" and done["output"] == []
     h.run.release("brain")

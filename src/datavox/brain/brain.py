@@ -177,11 +177,11 @@ class Brain:
             [self.engine_name, fold(question), ctx or {}, self.version], sort_keys=True, default=str
         )
 
-    def cancel(self) -> None:
-        """Cancel the statement running now (voice barge-in). The executor is shared, so this stops every
-        statement in flight; on a 2-core server that is at most a couple, and each turn is re-askable."""
+    def cancel(self, thread_id: int | None = None) -> None:
+        """Cancel the statement that thread `thread_id` runs now (a voice barge-in: the engine asks on worker
+        threads), leaving other users' statements on the shared executor alone; None cancels every one."""
         if self._executor is not None:
-            self._executor.cancel()
+            self._executor.cancel(thread_id)
 
     def close(self) -> None:
         if self._own_executor and self._executor is not None:

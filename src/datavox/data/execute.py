@@ -13,7 +13,8 @@ connections themselves cannot write:
 
 Timeouts cancel the running statement: DuckDB and SQLite `interrupt()`, PostgreSQL the server's
 statement_timeout (and a protocol cancel as a backstop), MariaDB `KILL QUERY` from a second connection.
-`cancel()` does the same for whatever runs now (voice barge-in).
+`cancel(thread_id)` does the same for the statement one thread runs now (a voice session's barge-in: the
+brain runs each question on a worker thread), `cancel()` for every statement (shutdown).
 
 Connections are pooled: each `run` borrows one, so the executor can be shared between threads.
 """
@@ -94,6 +95,7 @@ class _Handle:
     cancelled: bool = False
     generation: int = 0  # counts borrows, so a late interrupt never hits the next statement
     executing: bool = False  # between sending the statement and its last row: the only time to interrupt
+    thread: int = 0  # the thread running the statement, so cancel(thread_id) stops only that one
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -216,6 +218,7 @@ class Executor:
         self._closed = False
         self._duckdb_root: Any = None
         self._killer: Any = None  # MariaDB: the second connection that sends KILL QUERY
+        self._killer_lock = threading.Lock()
         self._mysql_is_mariadb = True
         self._watchdog = _Watchdog(self._on_timeout)
         # PostgreSQL and MariaDB stop a statement themselves at the timeout; the client-side interrupt is a
@@ -331,14 +334,11 @@ class Executor:
         except Exception:
             return False
 
-    def _still_running(self, handle: _Handle, generation: int) -> bool:
-        with self._lock:
-            return handle in self._running and handle.generation == generation and handle.executing
-
     def _on_timeout(self, handle: _Handle, generation: int) -> None:
-        if not self._still_running(handle, generation):  # finished just now; leave its next statement be
-            return
-        handle.timed_out = True
+        with self._lock:  # flagged under the lock, like cancel(): the handle cannot change hands meanwhile
+            if not (handle in self._running and handle.generation == generation and handle.executing):
+                return  # finished just now; leave its next statement be
+            handle.timed_out = True
         self._interrupt(handle)
 
     def _interrupt(self, handle: _Handle) -> None:
@@ -346,42 +346,65 @@ class Executor:
         with contextlib.suppress(Exception):
             handle.interrupt()
 
-    def cancel(self) -> int:
-        """Cancel every statement running now; returns how many were asked to stop."""
-        with self._lock:
-            running = [(handle, handle.generation) for handle in self._running]
-        for handle, _ in running:
-            handle.cancelled = True
-            if handle.executing:
-                self._interrupt(handle)
+    def cancel(self, thread_id: int | None = None) -> int:
+        """Cancel the statement that thread `thread_id` runs now, or every running statement when None;
+        returns how many were asked to stop. Other threads' statements run on: one voice session's
+        barge-in must not cancel another user's question.
+
+        Does not block: the interrupts are sent from a helper thread (a PostgreSQL cancel or a MariaDB
+        KILL QUERY is a network round trip, and the caller may be an event loop).
+        """
+        running = self._mark_cancelled(thread_id)
         if running:
-            # An interrupt that lands just before the statement starts is lost (DuckDB, SQLite), so keep
-            # interrupting for a moment until each statement has ended.
-            threading.Thread(target=self._keep_interrupting, args=(running,), daemon=True).start()
+            threading.Thread(
+                target=self._keep_interrupting, args=(running,), name="datavox-cancel", daemon=True
+            ).start()
         return len(running)
 
+    def _mark_cancelled(self, thread_id: int | None) -> list[tuple[_Handle, int]]:
+        with self._lock:
+            # Flag under the lock: a handle given back and borrowed again meanwhile is not this statement.
+            running = [
+                (handle, handle.generation)
+                for handle in self._running
+                if thread_id is None or handle.thread == thread_id
+            ]
+            for handle, _ in running:
+                handle.cancelled = True
+        return running
+
     def _keep_interrupting(self, running: list[tuple[_Handle, int]], period_s: float = 0.05) -> None:
+        """Interrupt now, then again every `period_s` until each statement has ended: an interrupt that
+        lands just before the statement starts is lost (DuckDB, SQLite)."""
         deadline = time.monotonic() + max(2.0, self.timeout_s)
-        while running and time.monotonic() < deadline:
-            time.sleep(period_s)
+        while time.monotonic() < deadline:
             with self._lock:  # still borrowed by the same run (it may not have started executing yet)
                 running = [(h, g) for h, g in running if h in self._running and h.generation == g]
+            if not running:
+                return
             for handle, _ in running:
                 if handle.executing:
                     self._interrupt(handle)
+            time.sleep(period_s)
 
     def close(self) -> None:
         """Close every connection; running statements are cancelled first."""
-        self.cancel()
+        running = self._mark_cancelled(None)
+        for handle, _ in running:  # now, while the connections (and MariaDB's KILL connection) are open
+            if handle.executing:
+                self._interrupt(handle)
+        if running:
+            threading.Thread(target=self._keep_interrupting, args=(running,), daemon=True).start()
         self._watchdog.stop()
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
         for handle in idle:
             self._safe_close(handle)
-        if self._killer is not None:
-            self._safe_call(self._killer.close)
-            self._killer = None
+        with self._killer_lock:
+            if self._killer is not None:
+                self._safe_call(self._killer.close)
+                self._killer = None
         if self._duckdb_root is not None:
             self._safe_call(self._duckdb_root.close)
             self._duckdb_root = None
@@ -404,6 +427,7 @@ class Executor:
         with self._lock:
             handle.timed_out = handle.cancelled = False
             handle.generation += 1
+            handle.thread = threading.get_ident()
             if track:
                 self._running.add(handle)
         return handle
@@ -466,11 +490,14 @@ class Executor:
         return _Handle(conn=conn, interrupt=interrupt, close=conn.close, end=conn.rollback)
 
     def _mysql_kill(self, thread_id: int) -> None:
-        with self._lock:
+        # Its own lock, not the pool's: connecting and the KILL are round trips that must not hold up
+        # every other statement's borrow and give-back.
+        with self._killer_lock:
+            if self._closed:
+                return  # the statement's connection is being closed anyway; no new connection now
             if self._killer is None:
                 self._killer = connect(self.db)
-            killer = self._killer
-            with killer.cursor() as cur:
+            with self._killer.cursor() as cur:
                 cur.execute(f"KILL QUERY {int(thread_id)}")
 
     def _open_mysql(self) -> _Handle:

@@ -158,11 +158,12 @@ class ServerState:
                     name = stage.removesuffix("_ms")
                     self.metrics.turn_latency.labels(f"voice_{name}").observe(float(ms) / 1000.0)
 
-    def cancel_query(self) -> None:
-        """Barge-in: stop the query the brain is running, if it can."""
+    def cancel_query(self, thread_id: int) -> None:
+        """Barge-in: stop the query the brain runs on thread `thread_id` (that voice session's own turn),
+        if it can; other sessions' queries run on."""
         cancel = getattr(self.brain, "cancel", None)
         if callable(cancel):
-            cancel()
+            cancel(thread_id)
 
     def voice_ask(self, question: str, history: list[HistoryTurn]) -> Answer:
         return self.answer(question, history, source="voice")

@@ -19,6 +19,7 @@ log = logging.getLogger("datavox.server")
 
 AskFn = Callable[..., Any]
 PublishFn = Callable[[str, dict[str, Any]], None]
+CancelFn = Callable[[int], None]  # cancel the query the brain runs on this thread
 
 
 class EngineBusy(RuntimeError):
@@ -30,7 +31,7 @@ class EngineError(RuntimeError):
 
 
 def build_local_engine(
-    settings: Any, ask: AskFn, publish: PublishFn, cancel: Callable[[], None] | None = None
+    settings: Any, ask: AskFn, publish: PublishFn, cancel: CancelFn | None = None
 ) -> Any | None:
     try:
         engine_cls = importlib.import_module("datavox.voice.engine").LocalRealtimeEngine

@@ -18,6 +18,8 @@ T = TypeVar("T")
 
 AskFn = Callable[[str, list[HistoryTurn]], Answer]
 PublishFn = Callable[[str, dict[str, Any]], None]
+# Cancel the query that `ask` runs on this worker thread (barge-in), leaving other sessions' queries alone.
+CancelFn = Callable[[int], None]
 SendFn = Callable[[p.Event], None]
 
 
@@ -81,7 +83,7 @@ class Pipeline:
     task: asyncio.Task[None] | None = None
     prepared: Pipeline | None = None  # an answer already started from a partial transcript
     discarded: bool = False
-    asking: bool = False
+    ask_thread: int | None = None  # the worker thread running this one's brain call (see Session._safe_ask)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -106,7 +108,7 @@ class ResponseRun:
     output_index: int = 0
     spoken: Spoken | None = None
     pipeline: Pipeline | None = None
-    asking: bool = False
+    ask_thread: int | None = None  # the worker thread running this response's own brain call
     turn_id: str | None = None  # the user item this response answers
     question: str = ""
     voice: bool = False  # started by a spoken turn (not by response.create)

@@ -27,7 +27,7 @@ from datavox.config import Settings
 from datavox.realtime import protocol as p
 from datavox.voice.models import SpeechModels, get_models
 from datavox.voice.pool import PriorityPool
-from datavox.voice.session import AskFn, Player, PublishFn, SendFn, Session, SessionOptions
+from datavox.voice.session import AskFn, CancelFn, Player, PublishFn, SendFn, Session, SessionOptions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,7 +71,7 @@ class LocalRealtimeEngine:
         ask: AskFn,
         publish: PublishFn | None = None,
         *,
-        cancel: Callable[[], None] | None = None,
+        cancel: CancelFn | None = None,
         models: SpeechModels | None = None,
         loopback: bool | None = None,
         options: SessionOptions | None = None,

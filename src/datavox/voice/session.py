@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,6 +38,7 @@ from datavox.types import Answer, HistoryTurn, Intent
 from datavox.voice.audio import Pcm, Resampler, b64_to_pcm, from_bytes, pcm_to_b64, resample
 from datavox.voice.contracts import (
     AskFn,
+    CancelFn,
     Clock,
     Pipeline,
     Player,
@@ -55,6 +57,7 @@ from datavox.voice.vad import RATE, TurnDetector, VadEvent, VadModel
 
 __all__ = [
     "AskFn",
+    "CancelFn",
     "Clock",
     "Player",
     "PublishFn",
@@ -85,7 +88,7 @@ class Session:
         run: Runner,
         clock: Clock,
         send: SendFn,
-        cancel: Callable[[], None] | None = None,
+        cancel: CancelFn | None = None,
         publish: PublishFn | None = None,
         player: Player | None = None,
         options: SessionOptions | None = None,
@@ -123,6 +126,9 @@ class Session:
         self.turns = 0
         self._speech_count = 0  # speech starts so far: a turn answers only if no speech followed it
         self._carry = ""  # words of turns the user talked over before we answered
+        # Guards `ask_thread` of pipelines and responses: set and cleared by the brain's worker thread, read
+        # by a barge-in on the event loop.
+        self._ask_lock = threading.Lock()
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -553,11 +559,7 @@ class Session:
                 answer = pl.answer.result()  # prepared from a partial; only the first sentence is missing
             else:
                 t1 = self.clock.now()
-                pl.asking = True
-                try:
-                    answer = await self.run("brain", self._safe_ask, text, history)
-                finally:
-                    pl.asking = False
+                answer = await self.run("brain", self._safe_ask, pl, text, history)
                 pl.timings["brain_ms"] = (self.clock.now() - t1) * 1000
                 pl.answer.set_result(answer)
             if pl.first_audio is None or pl.discarded:
@@ -618,7 +620,11 @@ class Session:
         pl.timings["prepared_wait_ms"] = (self.clock.now() - t0) * 1000
         return pl.first_audio is None or pl.first_audio.done()
 
-    def _safe_ask(self, question: str, history: list[HistoryTurn]) -> Answer:
+    def _safe_ask(self, owner: Pipeline | ResponseRun, question: str, history: list[HistoryTurn]) -> Answer:
+        """The brain's answer, on a worker thread that `owner` records, so a barge-in can cancel the query
+        this ask runs and no other session's."""
+        with self._ask_lock:
+            owner.ask_thread = threading.get_ident()
         try:
             return self.ask(question, history)
         except Exception as exc:  # the brain failing must still give a spoken answer, not a silent bot
@@ -630,6 +636,9 @@ class Session:
                 answer="Sorry, something went wrong while answering that.",
                 error=f"{type(exc).__name__}: {exc}",
             )
+        finally:
+            with self._ask_lock:
+                owner.ask_thread = None
 
     def _history(self) -> list[HistoryTurn]:
         turns: list[HistoryTurn] = []
@@ -801,16 +810,8 @@ class Session:
     async def _answer(self, run: ResponseRun, question: str) -> Answer:
         pl = run.pipeline
         if pl is not None and pl.answer is not None and not pl.answer.cancelled():
-            run.asking = True
-            try:
-                return await asyncio.shield(pl.answer)
-            finally:
-                run.asking = False
-        run.asking = True
-        try:
-            return await self.run("brain", self._safe_ask, question, self._history()[:-1])
-        finally:
-            run.asking = False
+            return await asyncio.shield(pl.answer)
+        return await self.run("brain", self._safe_ask, run, question, self._history()[:-1])
 
     @staticmethod
     def _tool_output_text(output: str) -> str:
@@ -981,10 +982,7 @@ class Session:
             return
         if run.task is not None:
             run.task.cancel()
-        pl = run.pipeline
-        if (run.asking or (pl is not None and pl.asking)) and self.cancel is not None:
-            with contextlib.suppress(Exception):
-                self.cancel()  # the running query: a barge-in must not leave the database busy
+        self._cancel_queries(run)
         item = run.item
         if item is not None and item.get("status") == "in_progress" and item.get("type") == "message":
             if run.spoken is not None:
@@ -1000,6 +998,21 @@ class Session:
             {"type": "turn.cancelled", "turn_id": run.turn_id, "response_id": run.id, "reason": reason}
         )
         self._finish_response(run, "cancelled", {"type": "cancelled", "reason": reason})
+
+    def _cancel_queries(self, run: ResponseRun) -> None:
+        """Cancel the queries the brain runs for this response (its own ask, its pipeline's, the answer
+        prepared for it): a barge-in must not leave the database busy, nor stop anyone else's query."""
+        if self.cancel is None:
+            return
+        pl = run.pipeline
+        owners = (run, pl, pl.prepared if pl is not None else None)
+        # Under the lock: a worker cannot leave our ask (and take another session's) while we cancel the
+        # statement it runs. Cheap: the executor only flags the statement and interrupts from a helper thread.
+        with self._ask_lock:
+            threads = {o.ask_thread for o in owners if o is not None and o.ask_thread is not None}
+            for thread in threads:
+                with contextlib.suppress(Exception):
+                    self.cancel(thread)
 
     def _barge_in(self) -> None:
         run = self._response
