@@ -277,6 +277,8 @@ def object_answer(question: str, answer: str, names: list[str]) -> str | None:
     while end < len(w) - 1 and low[end] in _ADVERBS:
         end += 1
     verb = w[end]
+    if low[j] in _BE and end == len(w) - 1 and low[end] in ("from", "in", "at", "with", "for"):
+        return f"{subject} {low[j]} {low[end]} {answer}."  # "Which country is Max Verstappen from?"
     if low[j] not in ("did", "does", "do") and not low[end].endswith("ing"):
         return None  # "Which team was he driving for?" yes; "What was X's best finish?" is no verb phrase
     said = past(verb) if low[j] in ("did", "does", "do") else f"{low[j]} {verb}"

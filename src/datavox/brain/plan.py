@@ -271,7 +271,7 @@ class Planner:
         # Values: each group needs one candidate reachable from the facts.
         bound: set[str] = set()
         for group in frame.values:
-            choice = self._reach(fact, group)
+            choice = self._reach(fact, group, origin=_after_from(frame, group))
             if choice is None:
                 return None
             vm, path, cost = choice
@@ -365,7 +365,9 @@ class Planner:
         reading.unexplained = frozenset(unexplained)
         return reading
 
-    def _reach(self, fact: str, group: list[ValueMatch]) -> tuple[ValueMatch, tuple[Edge, ...], float] | None:
+    def _reach(
+        self, fact: str, group: list[ValueMatch], origin: bool = False
+    ) -> tuple[ValueMatch, tuple[Edge, ...], float] | None:
         best: tuple[float, ValueMatch, tuple[Edge, ...]] | None = None
         for vm in group:
             path = self.graph.path(fact, vm.table)
@@ -375,6 +377,8 @@ class Planner:
                 cost = 3.0
                 if path is None:
                     continue
+            if origin and any(e.to_table in self.person_tables for e in path[:-1]):
+                cost -= 1.0  # "drivers from Brazil": where the people come from, not a race held there
             cost += 0.2 * len(path) - 0.5 * vm.score - 0.05 * self.tm(vm.table).priority
             cost -= 0.01 * min(vm.prominence, 1000) / 1000
             if vm.column in self.tm(vm.table).entity:
@@ -622,3 +626,9 @@ class Planner:
     # -- helpers for the SQL builder ------------------------------------------------------------
     def measure(self, name: str) -> Measure:
         return self.model.measures[name]
+
+
+def _after_from(frame: Frame, group: list[ValueMatch]) -> bool:
+    """Whether the name follows "from" ("drivers from Brazil")."""
+    start = group[0].span[0] if group and group[0].span[0] >= 0 else -1
+    return start > 0 and frame.text[:start].split()[-1:] == ["from"]
