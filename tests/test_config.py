@@ -56,6 +56,8 @@ def test_secrets_come_from_environment_and_are_masked(tmp_path: Path) -> None:
     assert settings.secrets.llm_api_key == "sk-test-abcdefghijklmnop"
     dumped = json.dumps(settings.masked())
     assert "abcdefghijklmnop" not in dumped
+    with_db = settings.with_db("postgresql://bob:db-password-42@db.example/f1").masked()
+    assert with_db["database"]["url"] == "postgresql://bob:****@db.example/f1"
     assert mask("") == "(not set)"
 
 

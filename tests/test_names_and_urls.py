@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datavox.data.connect import parse_url
+from datavox.data.connect import parse_url, redact_url
 from datavox.data.names import column_names, identifier, table_name
 
 
@@ -55,6 +55,11 @@ def test_urls() -> None:
         "postgres",
     )
     assert "pw" not in pg.redacted()
+    # a password with @ or % is percent-encoded in the URL: masked as written, not as decoded
+    encoded = parse_url("postgresql://bob:s%40cr3t%25x@db.example/f1")
+    assert encoded.password == "s@cr3t%x"
+    assert encoded.redacted() == "postgresql://bob:****@db.example/f1"
+    assert redact_url("oracle://bob:hunter2@h/db") == "oracle://bob:****@h/db"  # even one we cannot open
     assert parse_url("mariadb://root@127.0.0.1/x").dialect == "mysql"
     assert parse_url("mssql://sa@host/db").dialect == "tsql"
     with pytest.raises(ValueError, match="unsupported"):

@@ -105,7 +105,10 @@ def schema_command(ctx: click.Context, db: str | None, as_json: bool, refresh: b
     from rich.table import Table as RichTable
 
     console = Console()
-    grid = RichTable(title=f"{settings.database.url} — {len(tables)} tables", show_lines=False)
+    from datavox.data.connect import redact_url
+
+    title = f"{redact_url(settings.database.url)} — {len(tables)} tables"
+    grid = RichTable(title=title, show_lines=False)
     for head in ("table", "rows", "columns", "description"):
         grid.add_column(head, overflow="fold")
     for t in tables:

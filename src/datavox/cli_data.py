@@ -160,7 +160,9 @@ def demo_command(
 
     settings = settings_from(ctx, db)
     if if_missing and _has_tables(settings.database.url):
-        click.echo(f"{settings.database.url}: already has tables; nothing to do")
+        from datavox.data.connect import redact_url
+
+        click.echo(f"{redact_url(settings.database.url)}: already has tables; nothing to do")
         return
     try:
         report = import_demo(settings, path=path, progress=not as_json and sys.stderr.isatty())

@@ -127,6 +127,11 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "secrets":
                 out[f.name] = {k.name: mask(getattr(value, k.name)) for k in fields(value)}
+            elif f.name == "database":
+                from datavox.data.connect import redact_url  # the URL may hold a server password
+
+                out[f.name] = {k.name: getattr(value, k.name) for k in fields(value)}
+                out[f.name]["url"] = redact_url(value.url)
             elif is_dataclass(value):
                 out[f.name] = {k.name: getattr(value, k.name) for k in fields(value)}
             else:

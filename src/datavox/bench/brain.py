@@ -21,6 +21,7 @@ import click
 
 from datavox.brain.evaluate import load_dialogues, percentile
 from datavox.cli import db_option, settings_from
+from datavox.data.connect import redact_url
 from datavox.types import HistoryTurn
 
 REPO = Path(__file__).resolve().parents[3]
@@ -80,7 +81,7 @@ def command(ctx: click.Context, db: str | None, file: str, runs: int) -> None:
                     stages.setdefault(k, []).append(v)
             lat, _ = _run(brain.ask, conversations)
             cached += lat
-        click.echo(f"offline brain, {n_turns} turns x {runs} runs ({settings.database.url})")
+        click.echo(f"offline brain, {n_turns} turns x {runs} runs ({redact_url(settings.database.url)})")
         click.echo(f"  uncached per turn: {_stats(uncached)}")
         click.echo(f"  cached per turn:   {_stats(cached)}")
         for stage in ("parse_ms", "plan_ms", "sql_ms"):

@@ -63,7 +63,7 @@ def demo_settings(settings: Settings, folder: str) -> tuple[Settings, str]:
 
     db = parse_url(settings.database.url)
     if not db.is_file or Path(db.path).is_file():
-        return settings, settings.database.url
+        return settings, db.redacted()
     try:
         from datavox.data.importer import import_demo
 
@@ -71,7 +71,7 @@ def demo_settings(settings: Settings, folder: str) -> tuple[Settings, str]:
         import_demo(demo)
         return demo, f"{demo.database.url} (F1 demo imported for this run: {db.path} does not exist)"
     except Exception as exc:
-        return settings, f"{settings.database.url} (missing; importing the demo failed: {exc})"
+        return settings, f"{db.redacted()} (missing; importing the demo failed: {exc})"
 
 
 def load_brain(settings: Settings) -> tuple[Callable[[str, list[HistoryTurn]], Answer], str]:

@@ -64,12 +64,25 @@ class DatabaseUrl:
 
     def redacted(self) -> str:
         """The URL with any password replaced, safe for logs and screens."""
-        if not self.password:
-            return self.raw
-        return self.raw.replace(f":{self.password}@", ":****@", 1)
+        return redact_url(self.raw)
 
     def exists(self) -> bool:
         return not self.is_file or self.path == ":memory:" or Path(self.path).is_file()
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password masked, for printing; works on a URL that `parse_url` would refuse too.
+
+    The password is matched as written in the URL: `DatabaseUrl.password` is percent-decoded, so a
+    password with `@` or `%` in it (written `%40`, `%25`) would not be found in the raw text.
+    """
+    try:
+        written = urlsplit(url).password
+    except ValueError:  # e.g. a port that is not a number
+        written = None
+    if not written:
+        return url
+    return url.replace(f":{written}@", ":****@", 1)
 
 
 def parse_url(url: str) -> DatabaseUrl:
