@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from fastapi.testclient import TestClient
 from tests.server.conftest import FakeBrain, FakeEngine, make_settings
 
 from datavox.server.app import create_app
+from datavox.types import Answer, HistoryTurn
 
 
 def test_ask_returns_the_answer_and_passes_history(tmp_path: Path, brain: FakeBrain) -> None:
@@ -125,6 +128,22 @@ def test_voice_engine_events_from_a_thread_reach_the_page_and_the_store(
     assert [t["role"] for t in history["turns"]] == ["user", "assistant"]
     assert history["turns"][0]["source"] == "voice"
     assert 'datavox_questions_total{source="voice"} 1.0' in metrics
+
+
+def test_schema_is_read_from_the_database_when_the_brain_has_no_catalog(tmp_path: Path) -> None:
+    class BareBrain:
+        def ask(self, question: str, history: list[HistoryTurn]) -> Answer:
+            raise AssertionError("not asked")
+
+    db = tmp_path / "shop.sqlite"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER, total REAL)")
+        conn.commit()
+    settings = make_settings(tmp_path).with_db(f"sqlite:///{db}")
+    with TestClient(create_app(settings, brain=BareBrain())) as client:
+        res = client.get("/api/schema")
+    assert res.status_code == 200
+    assert list(res.json()["tables"]) == ["orders"]
 
 
 def test_barge_in_cancels_the_query_of_the_asking_thread_only(tmp_path: Path) -> None:

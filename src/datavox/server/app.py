@@ -490,14 +490,9 @@ def schema_payload(state: ServerState) -> dict[str, Any]:
     catalog = getattr(brain, "catalog", None)
     if catalog is None:
         from datavox.data import schema as schema_mod
-        from datavox.data.connect import connect, parse_url
+        from datavox.data.connect import parse_url
 
-        db = connect(parse_url(state.settings.database.url), read_only=True)
-        try:
-            catalog = schema_mod.introspect(db)
-        finally:
-            with contextlib.suppress(Exception):
-                db.close()
+        catalog = schema_mod.introspect(parse_url(state.settings.database.url))  # opens its own connection
     plain: dict[str, Any] = to_plain(catalog)
     return plain
 
