@@ -61,8 +61,14 @@ _OPENER = re.compile(
 _ADVERBS = {"ever", "actually", "really", "also", "still", "once", "already", "first"}
 
 
+_FRONTED = re.compile(r"^((?:in|at|during|since|for|from|after|before)\s+[^,]{1,40}),\s*(.+)$", re.IGNORECASE)
+
+
 def _words(question: str) -> list[str]:
     text = _OPENER.sub("", question.strip()).rstrip("?!. ").strip()
+    m = _FRONTED.match(text)
+    if m:  # "In 2012, who won the Canadian Grand Prix?" reads as "who won the Canadian Grand Prix in 2012"
+        text = f"{m.group(2)} {m.group(1)[0].lower()}{m.group(1)[1:]}"
     return text.split()
 
 
@@ -93,6 +99,9 @@ def subject_answer(question: str, answer: str, many: bool) -> str | None:
     if len(w) < 3:
         return None
     first = w[0].lower()
+    rel = next((i for i in range(1, min(len(w), 6)) if w[i].lower() in ("who", "that")), None)
+    if first in ("name", "list", "give", "show", "tell") and rel is not None and rel + 1 < len(w):
+        first, w = "who", w[rel:]  # "Name the driver who won the 2003 title" → "... won the 2003 title"
     if first == "who":
         rest = w[1:]
     elif first in ("which", "what"):
@@ -174,6 +183,14 @@ def count_answer(question: str, number: str, names: list[str], one: bool) -> str
     noun = " ".join(w[2:j])
     if noun.lower() == "times":
         return _times_answer(w, j, number, names)
+    caps = next((i for i in range(3, j) if w[i][:1].isupper() or w[i].lower() in _PRONOUNS), None)
+    if caps is not None and w[j].lower() not in _AUX:
+        # "how many races Verstappen won in 2021" (no auxiliary): the name before the verb is the subject.
+        noun = " ".join(w[2:caps])
+        noun = _singular_noun(noun) if one else noun
+        subject = _name_for(" ".join(w[caps:j]), names)
+        tail = " ".join(w[j + 1 :])
+        return f"{subject} {w[j]} {number} {noun}{(' ' + tail) if tail else ''}."
     if one:
         noun = _singular_noun(noun)
     aux = w[j].lower()
@@ -319,7 +336,9 @@ def not_found(question: str) -> str | None:
     w = _words(question)
     if len(w) < 3 or w[0].lower() not in ("who", "which", "what", "when", "where"):
         return None
-    return f"I couldn't find {w[0].lower()} {' '.join(w[1:])} in the data."
+    said = " ".join(w[1:])
+    where = "" if said.lower().endswith("in the data") else " in the data"
+    return f"I couldn't find {w[0].lower()} {said}{where}."
 
 
 def _times_answer(w: list[str], j: int, number: str, names: list[str]) -> str | None:

@@ -524,7 +524,7 @@ class Planner:
         out: list[str] = []
         for word in frame.projection:
             pick: str | None = None
-            if word in ("id", "identifier", "key"):
+            if word in ("id", "ids", "identifier", "identifiers", "key"):
                 pk = cols.primary_key or [c.name for c in cols.columns if identifier(c.name) == "id"]
                 pick = pk[0] if pk else None
             elif word == "name":

@@ -198,11 +198,17 @@ class Builder:
             self._top(frame, r, name_expr, value_expr, agg_kind, shape)
         elif name_expr is not None and frame.first_last:
             order = self._order_columns(r, fact_alias)
-            self.select = self.select.select(name_expr.as_(shape.name_column or "name"))
+            if r.projection and target_alias is not None:
+                # "The name and date of the most recent race": the columns asked for, of that one row.
+                cols = [exp.column(c, table=target_alias) for c in r.projection]
+                self.select = self.select.select(*[c.as_(n) for c, n in zip(cols, r.projection, strict=True)])
+                name_expr = cols[0]
+            else:
+                self.select = self.select.select(name_expr.as_(shape.name_column or "name"))
             for key in order:
                 self.select = self.select.order_by(exp.Ordered(this=key, desc=frame.first_last == "last"))
             self.select = self.select.limit(1)
-            shape.kind, shape.name_column = "first", "name"
+            shape.kind, shape.name_column = "first", (r.projection[0] if r.projection else "name")
         elif frame.agg in ("count", "sum", "avg") or frame.qword in ("how_many", "how_much", "yesno"):
             self._aggregate(frame, r, value_expr, agg_kind, target_alias, shape)
         elif name_expr is not None and r.projection and not frame.agg and target_alias is not None:
@@ -339,9 +345,11 @@ class Builder:
         cols = [c for c in self.p.tm(r.fact).order_by if self.p.catalog.tables[r.fact].column(c) is not None]
         if cols:
             return [exp.column(c, table=fact_alias) for c in cols]
-        # A date orders finer than a year.
+        # A date orders finer than a year; a text column named "date" (SQLite keeps dates as text) is one too.
         dates = [
-            c.name for c in self.p.catalog.tables[r.fact].columns if c.is_temporal and "birth" not in c.name
+            c.name
+            for c in self.p.catalog.tables[r.fact].columns
+            if (c.is_temporal or c.name.lower() in ("date", "day")) and "birth" not in c.name
         ]
         if dates:
             return [exp.column(dates[0], table=fact_alias)]
