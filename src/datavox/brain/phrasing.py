@@ -203,14 +203,14 @@ def count_answer(question: str, number: str, names: list[str], one: bool) -> str
         subject = _name_for(" ".join(w[j + 1 : end]), names)
         while end < len(w) - 1 and w[end].lower() in _ADVERBS:
             end += 1
-        verb, tail = w[end], w[end + 1 :]
+        verb, after_verb = w[end], w[end + 1 :]
         if aux == "did":
             said = past(verb)
         elif aux in ("does", "do"):
             said = third_person(verb) if aux == "does" else verb
         else:
             said = f"{aux} {verb}"  # "has Ferrari won" → "Ferrari has won"
-        tail_text = (" " + " ".join(tail)) if tail else ""
+        tail_text = (" " + " ".join(after_verb)) if after_verb else ""
         return f"{subject} {said} {number} {noun}{tail_text}."
     if aux in ("were", "was", "are", "is"):
         if [x.lower() for x in w[j + 1 :]][:1] == ["there"]:  # "How many champions are there (in ...)?"
