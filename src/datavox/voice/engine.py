@@ -16,9 +16,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
@@ -57,6 +58,13 @@ class Grant:
     expires_at: float
     session: dict[str, Any]
     conversation_id: str | None
+
+
+def header_token(headers: Mapping[str, str]) -> str | None:
+    """The key a client sent: `Authorization: Bearer …` (OpenAI style) or `api-key: …` (Azure style)."""
+    auth = headers.get("authorization", "")
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    return token or headers.get("api-key") or None
 
 
 class MonotonicClock:
@@ -178,13 +186,7 @@ class LocalRealtimeEngine:
         sessions to the page's app event stream.
         """
         body = body if isinstance(body, dict) else {}
-        if len(self.sessions) >= self.settings.realtime.max_sessions:
-            raise SessionLimitError(
-                429,
-                "session_limit_reached",
-                f"The local engine is at its limit of {self.settings.realtime.max_sessions} concurrent "
-                "sessions; try again when one ends.",
-            )
+        self._check_capacity()
         ttl = ttl_s or self.settings.realtime.secret_ttl_s
         expires = body.get("expires_after")
         if isinstance(expires, dict):
@@ -232,7 +234,8 @@ class LocalRealtimeEngine:
                 raise EngineError(401, "expired_api_key", "The client secret has expired; mint a new one.")
             return Grant(grant.expires_at, {**grant.session, "id": p.new_id("sess")}, grant.conversation_id)
         api_token = self.settings.secrets.api_token
-        if api_token and token == api_token:
+        # Constant-time, as the server's own check (auth.token_matches): no timing hint of the token.
+        if api_token and secrets.compare_digest(token.encode(), api_token.encode()):
             return Grant(0.0, self.default_session(), None)
         raise EngineError(401, "invalid_api_key", "Realtime sessions need a client secret (ek_…).")
 
@@ -246,14 +249,7 @@ class LocalRealtimeEngine:
         player: Player | None = None,
         conversation_id: str | None = None,
     ) -> Session:
-        if len(self.sessions) >= self.settings.realtime.max_sessions:
-            raise SessionLimitError(
-                429,
-                "session_limit_reached",
-                f"The local engine is at its limit of {self.settings.realtime.max_sessions} concurrent "
-                "sessions; "
-                "try again when one ends.",
-            )
+        self._check_capacity()
         self._ensure_vocabulary()
         config = dict(config)
         config["expires_at"] = int(time.time() + self.settings.realtime.max_session_s)
@@ -279,6 +275,15 @@ class LocalRealtimeEngine:
         self._ensure_watchdog()
         return session
 
+    def _check_capacity(self) -> None:
+        limit = self.settings.realtime.max_sessions
+        if len(self.sessions) >= limit:
+            raise SessionLimitError(
+                429,
+                "session_limit_reached",
+                f"The local engine is at its limit of {limit} concurrent sessions; try again when one ends.",
+            )
+
     def _forget(self, session_id: str) -> Callable[[str], None]:
         def forget(_reason: str) -> None:
             self.sessions.pop(session_id, None)
@@ -303,8 +308,7 @@ class LocalRealtimeEngine:
         """WebRTC: answer an SDP offer; returns (rtc_… call id, answer SDP)."""
         from datavox.voice.rtc import RtcCall  # aiortc is imported only when WebRTC is used
 
-        if len(self.sessions) >= self.settings.realtime.max_sessions:
-            self.open_session(grant.session, lambda e: None)  # raises the limit error
+        self._check_capacity()  # before the WebRTC set-up, which costs far more than a refusal
         call = RtcCall(self, grant)
         answer = await call.answer(offer_sdp)
         self.calls[call.id] = call

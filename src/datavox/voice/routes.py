@@ -11,20 +11,13 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
 from datavox.voice import ws as ws_transport
-from datavox.voice.engine import EngineError, LocalRealtimeEngine
+from datavox.voice.engine import EngineError, LocalRealtimeEngine, header_token
 
 
 def error_response(exc: EngineError) -> JSONResponse:
     kind = "invalid_request_error" if exc.status < 500 else "server_error"
     body = {"error": {"type": kind, "code": exc.code, "message": exc.message, "param": None}}
     return JSONResponse(body, status_code=exc.status)
-
-
-def _bearer(request: Request) -> str | None:
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return request.headers.get("api-key")
 
 
 def create_router(
@@ -56,7 +49,7 @@ def create_router(
     )
     async def calls(request: Request) -> Response:
         try:
-            grant = engine.authorize(_bearer(request))
+            grant = engine.authorize(header_token(request.headers))
             ctype = request.headers.get("content-type", "")
             session_update: Any = None
             if ctype.startswith("multipart/form-data"):
@@ -98,7 +91,7 @@ def create_router(
     @router.post("/v1/realtime/calls/{call_id}/hangup", summary="End a WebRTC call")
     async def hangup(call_id: str, request: Request) -> Response:
         try:
-            engine.authorize(_bearer(request))
+            engine.authorize(header_token(request.headers))
         except EngineError as exc:
             return error_response(exc)
         call = engine.calls.get(call_id)

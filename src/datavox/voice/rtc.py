@@ -158,7 +158,7 @@ class RtcCall:
         )
         self.session = session
         self.track.on_drained = session.on_drained
-        session.on_close = _then(session.on_close, lambda _r: asyncio.ensure_future(self.close()))
+        session.also_on_close(lambda _r: asyncio.ensure_future(self.close()))
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc = pc
 
@@ -230,12 +230,3 @@ class RtcCall:
             pc, self.pc = self.pc, None
             with contextlib.suppress(Exception):
                 await pc.close()
-
-
-def _then(first: Any, second: Any) -> Any:
-    def both(reason: str) -> None:
-        if first is not None:
-            first(reason)
-        second(reason)
-
-    return both

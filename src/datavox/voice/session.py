@@ -180,6 +180,18 @@ class Session:
         if self.on_close is not None:
             self.on_close(reason)
 
+    def also_on_close(self, hook: Callable[[str], object]) -> None:
+        """Run `hook(reason)` when the session closes, after the engine's own `on_close` (a transport stops
+        its writer or hangs up the call)."""
+        first = self.on_close
+
+        def both(reason: str) -> None:
+            if first is not None:
+                first(reason)
+            hook(reason)
+
+        self.on_close = both
+
     def fail(self, code: str, message: str) -> None:
         """A fatal, clearly-worded error (limits): tell the client, then close."""
         self._error(code, message)

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 
 from datavox.realtime import protocol as p
-from datavox.voice.engine import EngineError, LocalRealtimeEngine
+from datavox.voice.engine import EngineError, LocalRealtimeEngine, header_token
 
 log = logging.getLogger(__name__)
 _KEY_PROTOCOL = "openai-insecure-api-key."
@@ -25,9 +25,7 @@ _KEY_PROTOCOL = "openai-insecure-api-key."
 def _token(ws: WebSocket) -> tuple[str | None, str | None]:
     """(token, subprotocol to accept)."""
     offered = [s.strip() for s in ws.headers.get("sec-websocket-protocol", "").split(",") if s.strip()]
-    auth = ws.headers.get("authorization", "")
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-    token = token or ws.headers.get("api-key") or None
+    token = header_token(ws.headers)
     for proto in offered:
         if proto.startswith(_KEY_PROTOCOL) and not token:
             token = proto[len(_KEY_PROTOCOL) :]
@@ -55,7 +53,7 @@ async def serve(ws: WebSocket, engine: LocalRealtimeEngine) -> None:
         await ws.send_text(json.dumps(p.error_event(exc.code, exc.message)))
         await ws.close(code=1013, reason=exc.code)
         return
-    session.on_close = _chain(session.on_close, lambda _r: outbox.put_nowait(None))
+    session.also_on_close(lambda _r: outbox.put_nowait(None))
     writer = asyncio.create_task(_write(ws, outbox))
     session.start()
     try:
@@ -65,15 +63,6 @@ async def serve(ws: WebSocket, engine: LocalRealtimeEngine) -> None:
         outbox.put_nowait(None)
         with contextlib.suppress(Exception):
             await writer
-
-
-def _chain(first: Any, second: Any) -> Any:
-    def both(reason: str) -> None:
-        if first is not None:
-            first(reason)
-        second(reason)
-
-    return both
 
 
 async def _read(ws: WebSocket, handle: Any, outbox: asyncio.Queue[p.Event | None]) -> None:
