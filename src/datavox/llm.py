@@ -180,22 +180,16 @@ class LlmClient:
             raise ConfigError("llm.azure_auth = key needs DATAVOX_LLM_API_KEY or AZURE_OPENAI_API_KEY")
         if llm.azure_api_version:
             # The versioned surface: /openai/deployments/{deployment}/chat/completions?api-version=...
+            auth: dict[str, Any] = {"api_key": key}
             if token_provider is not None:
-                client: OpenAI = openai.AzureOpenAI(
-                    azure_endpoint=endpoint,
-                    api_version=llm.azure_api_version,
-                    azure_deployment=deployment,
-                    azure_ad_token_provider=token_provider,
-                    **common,
-                )
-            else:
-                client = openai.AzureOpenAI(
-                    azure_endpoint=endpoint,
-                    api_version=llm.azure_api_version,
-                    azure_deployment=deployment,
-                    api_key=key,
-                    **common,
-                )
+                auth = {"azure_ad_token_provider": token_provider}
+            client: OpenAI = openai.AzureOpenAI(
+                azure_endpoint=endpoint,
+                api_version=llm.azure_api_version,
+                azure_deployment=deployment,
+                **auth,
+                **common,
+            )
             return client, deployment
         # The GA /openai/v1/ surface speaks the plain OpenAI protocol: no api-version, deployment as model.
         base_url = f"{endpoint}/openai/v1/"
@@ -297,8 +291,10 @@ class LlmClient:
                     raise _SchemaRejected(made) from exc
                 if status != 429 and status < 500 and status != 408:
                     # 401/403/404/400: retrying will not help; the brain falls back offline at once.
+                    # The server's message goes to the page (fallback_reason): a server may echo the key.
+                    detail = _short(exc, secret=self.settings.secrets.llm_api_key)
                     raise LlmUnavailable(
-                        f"{self.provider} LLM refused the request: HTTP {status} {_short(exc)}",
+                        f"{self.provider} LLM refused the request: HTTP {status} {detail}",
                         status=status,
                         round_trips=made,
                     ) from exc
@@ -346,12 +342,13 @@ def _mentions_format(exc: openai.APIStatusError) -> bool:
     return "response_format" in text or "json_schema" in text or "structured" in text
 
 
-def _short(exc: openai.APIStatusError) -> str:
+def _short(exc: openai.APIStatusError, *, secret: str = "") -> str:
     body = exc.body
     if isinstance(body, dict):
         message = body.get("message") or (body.get("error") or {}).get("message")
         if message:
-            return str(message)[:200]
+            text = str(message)
+            return (text.replace(secret, "****") if secret else text)[:200]
     return ""
 
 
