@@ -47,6 +47,7 @@ def serve_command(
     """Start the web page, the API and the realtime engine."""
     import uvicorn
 
+    from datavox.data.connect import parse_url
     from datavox.server.app import create_app
     from datavox.server.auth import BindRefused, check_bind
     from datavox.server.telemetry import install_redaction
@@ -58,6 +59,8 @@ def serve_command(
         raise click.ClickException(str(exc)) from exc
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     secrets = [settings.secrets.api_token, settings.secrets.llm_api_key, settings.secrets.realtime_api_key]
+    with contextlib.suppress(ValueError):  # a database server's password: driver errors may quote the URL
+        secrets.append(parse_url(settings.database.url).password)
     install_redaction(secrets)
 
     app = create_app(settings)

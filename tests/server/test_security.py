@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,14 @@ def test_redaction_filter_masks_secrets() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, f"token={TOKEN}", None, None)
     flt.filter(record)
     assert TOKEN not in record.getMessage()
+
+
+def test_redaction_filter_masks_tracebacks() -> None:
+    try:
+        raise RuntimeError(f"the server refused key {TOKEN} for Bearer abc.def")
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "brain failed", None, sys.exc_info())
+    RedactSecrets([TOKEN]).filter(record)
+    printed = logging.Formatter().format(record)
+    assert "RuntimeError: the server refused key **** for Bearer ****" in printed
+    assert TOKEN not in printed and "abc.def" not in printed

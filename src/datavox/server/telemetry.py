@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.sdk.resources import Resource
@@ -90,12 +89,6 @@ def make_tracer(otlp_endpoint: str) -> tuple[TracerProvider, Tracer]:
     return provider, provider.get_tracer("datavox.server")
 
 
-@contextmanager
-def turn_span(tracer: Tracer, name: str, attributes: Mapping[str, Any]) -> Iterator[Span]:
-    with tracer.start_as_current_span(name, attributes=dict(attributes)) as span:
-        yield span
-
-
 def stage_spans(tracer: Tracer, parent_end_ns: int, timings_ms: Mapping[str, Any]) -> None:
     """One child span per stage the brain timed, laid end to end and ending when the turn ended."""
     stages = [
@@ -142,7 +135,16 @@ class RedactSecrets(logging.Filter):
         clean = self.redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        # A traceback (log.exception) carries the exception's message, which may hold a key or a URL with
+        # a token. Formatters print `exc_text` when it is set, so set it, masked.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.redact(_TRACEBACKS.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 def install_redaction(secrets: list[str]) -> RedactSecrets:
