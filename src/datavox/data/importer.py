@@ -140,19 +140,10 @@ _PATTERNS: dict[ColumnType, re.Pattern[str]] = {
 }
 
 
-def _valid_dates(values: Iterable[str]) -> bool:
+def _all_parse(values: Iterable[str], parse: Callable[[str], object]) -> bool:
     try:
         for v in values:
-            date.fromisoformat(v)
-    except ValueError:
-        return False
-    return True
-
-
-def _valid_timestamps(values: Iterable[str]) -> bool:
-    try:
-        for v in values:
-            datetime.fromisoformat(v)
+            parse(v)
     except ValueError:
         return False
     return True
@@ -162,9 +153,9 @@ def _fits(kind: ColumnType, values: set[str]) -> bool:
     if not all(map(_PATTERNS[kind].fullmatch, values)):
         return False
     if kind == "date":
-        return _valid_dates(values)  # the pattern lets 2021-02-30 through
+        return _all_parse(values, date.fromisoformat)  # the pattern lets 2021-02-30 through
     if kind == "timestamp":
-        return _valid_timestamps(values)
+        return _all_parse(values, datetime.fromisoformat)
     return True
 
 
