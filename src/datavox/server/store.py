@@ -67,6 +67,9 @@ class ConversationStore:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Voice turns are saved from the event loop that moves the audio: no fsync per statement. In
+            # WAL mode NORMAL survives a crash of the process; a power cut may lose the last turns.
+            self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
