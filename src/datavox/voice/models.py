@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from datavox.config import Settings
 from datavox.voice.stt import WhisperStt
@@ -19,6 +21,7 @@ from datavox.voice.tts import PiperTts
 from datavox.voice.vad import SileroVad, VadModel, WebrtcVad
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ModelLoadError(RuntimeError):
@@ -43,10 +46,10 @@ _lock = threading.Lock()
 _models: SpeechModels | None = None
 
 
-def _timed(name: str, load_ms: dict[str, float], fn: object) -> object:
+def _timed(name: str, load_ms: dict[str, float], fn: Callable[[], T]) -> T:
     start = time.perf_counter()
     try:
-        result = fn()  # type: ignore[operator]
+        result = fn()
     except Exception as exc:  # any import or ONNX/CT2 error
         raise ModelLoadError(f"could not load the {name} model: {type(exc).__name__}: {exc}") from exc
     load_ms[name] = round((time.perf_counter() - start) * 1000, 1)
@@ -71,7 +74,6 @@ def load_models(settings: Settings) -> SpeechModels:
     except ModelLoadError as exc:
         log.warning("%s; falling back to webrtcvad", exc)
         silero = None
-    assert isinstance(stt, WhisperStt) and isinstance(tts, PiperTts)
     return SpeechModels(stt=stt, tts=tts, silero=silero, load_ms=load_ms)
 
 
