@@ -97,6 +97,8 @@ class WhisperStt:
             return self.prompt
         cached = self._prompts.get(key)
         if cached is None:
+            if len(self._prompts) >= 32:  # a client sets its own prompt per session: keep the cache bounded
+                self._prompts.clear()
             cached = [
                 self.tokenizer.sot_prev,
                 *self.tokenizer.encode(" " + fit_prompt(key, self.tokenizer.encode)),
