@@ -7,6 +7,7 @@ Nothing here knows a dataset: a new CSV works after import, at most with edits t
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -25,7 +26,7 @@ from datavox.brain.plan import Planner
 from datavox.brain.sqlbuild import Builder, Shape
 from datavox.brain.text import fold
 from datavox.data.schema import Catalog
-from datavox.data.semantic import SemanticModel
+from datavox.data.semantic import SemanticModel, TableModel
 from datavox.types import Answer, HistoryTurn, Intent, QueryResult
 
 RunSql = Callable[[str], QueryResult]
@@ -74,10 +75,14 @@ class OfflineEngine:
         main, clause = split_clause(question)
         if clause is not None:
             frame = parse(main, self.index, self.model.noise)
+        own_content = bool(frame.content)
         frame, notes = self.resolve(frame, ctx, history)
         # The words the answer may echo: this question, or for "and in 2023?" the earlier one, rewritten.
         following = any(n.startswith("following on from") for n in notes)
-        echo = (self._echo_question(ctx, frame) or "") if following else question
+        if following and not own_content:
+            echo = self._echo_question(ctx, frame) or ""
+        else:
+            echo = _named_pronoun(question, notes)
         if clause is not None:
             self.time_clause(frame, clause)
         reading = self.planner.read(frame)
@@ -107,6 +112,14 @@ class OfflineEngine:
             frame, reading.fact, reading.target.table, reading.target.column, shape, result
         )
         context["asked"] = echo or None
+        event_time = reading.target.column is not None and reading.target.column in (
+            self.planner.time_column(reading.fact),
+            *self.model.tables.get(reading.fact, TableModel()).order_by,
+        )
+        if event_time and shape.kind == "when" and len(result.rows) == 1 and context.get("years") is None:
+            year = _year_of(result.rows[0][0])
+            if year is not None:  # "When did he win his first title?" → "which team was he with then?"
+                context["years"] = [year, year, []]
         resolved = question if not notes else f"{question} ({'; '.join(notes)})"
         return Answer(
             question=question,
@@ -217,6 +230,15 @@ class OfflineEngine:
             frame.values = [*frame.values, thing[:1]]
             notes.append(f"they = {thing[0].value}")
             referred = True
+        if self._needs_event(frame) and ctx.get("values"):
+            # "Who won the 2021 Brazilian Grand Prix?" → "Who was on pole?": a result of one event, named
+            # nowhere in the turn, is about the event just talked about.
+            frame.values = [[_vm(v)] for v in ctx["values"]]
+            if ctx.get("years") and frame.years is None:
+                lo, hi, values = ctx["years"]
+                frame.years = YearFilter(lo, hi, tuple(values))
+            notes.append(f"same as before: {ctx.get('question', '')}")
+            return frame, notes
         # "That year" — and a plain "he"/"they" about the same moment ("How many points did he score?").
         referred = referred and not _all_time(frame)
         if (frame.year_ref or referred) and frame.years is None and ctx.get("years"):
@@ -224,6 +246,18 @@ class OfflineEngine:
             frame.years = _shifted(YearFilter(lo, hi, tuple(values)), frame.year_shift)
             notes.append(f"year = {frame.years.describe()}")
         return frame, notes
+
+    def _needs_event(self, frame: Frame) -> bool:
+        """A "who"/"where" question about one result ("who was on pole?", "who came second?") that names no
+        thing, no time and no ranking of all time: alone it would list every row there is."""
+        return (
+            frame.qword in ("who", "where")
+            and not frame.values
+            and frame.years is None
+            and not (frame.order or frame.first_last or frame.top_n or frame.agg or frame.per)
+            and not (frame.person_ref or frame.thing_ref or frame.ellipsis)
+            and not _all_time(frame)
+        )
 
     def _elliptical(self, frame: Frame) -> bool:
         """A turn with nothing to ask on its own: no question word and no words about the data."""
@@ -441,3 +475,25 @@ def _standalone(frame: Frame) -> str:
 
 def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 3)
+
+
+_SUBJECT_PRONOUNS = re.compile(r"\b(he|she)\b", re.IGNORECASE)
+
+
+def _named_pronoun(question: str, notes: list[str]) -> str:
+    """ "How many races has he won?" with he = Lewis Hamilton → "How many races has Lewis Hamilton won?", so
+    a later "and Sebastian Vettel?" can echo it with the other name."""
+    for note in notes:
+        pronoun, sep, value = note.partition(" = ")
+        if sep and pronoun in ("he", "she") and _SUBJECT_PRONOUNS.search(question):
+            return _SUBJECT_PRONOUNS.sub(value, question, count=1)
+    return question
+
+
+def _year_of(cell: object) -> int | None:
+    if isinstance(cell, int) and 1800 <= cell <= 2100:
+        return cell
+    text = str(cell)
+    if len(text) >= 4 and text[:4].isdigit() and 1800 <= int(text[:4]) <= 2100:
+        return int(text[:4])
+    return None

@@ -377,7 +377,9 @@ def replace_year(question: str, old: int, new: int) -> str | None:
     """ "... in 2022?" → "... in 2023?"; None when the question does not say the old year."""
     pattern = re.compile(rf"(?<!\d){old}(?!\d)")
     if not pattern.search(question):
-        return None
+        # "that year" / "that season" said the old year: say the new one instead.
+        that = re.compile(r"\b(?:that|the same) (?:year|season)\b", re.IGNORECASE)
+        return that.sub(f"in {new}", question, count=1) if that.search(question) else None
     return pattern.sub(str(new), question, count=1)
 
 
