@@ -143,6 +143,43 @@ DIALOGUES: list[list[Turn]] = [
         ("Where did Lewis Hamilton finish?", f"select r.position_number from {RR} r join races ra on ra.id=r.race_id where r.driver_id='lewis-hamilton' and ra.grand_prix_id='italy' and ra.year=2019", "values"),
     ],
     [("Good evening", "", "chat"), ("What can I ask you?", "", "chat"), ("Cheers!", "", "chat")],
+    # Third batch: conversations of three turns, written after the second.
+    [
+        ("Who won the 2014 drivers' championship?", f"{CHAMP} and s.year=2014", "values"),
+        ("Who finished second that year?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.year=2014 and s.position_number=2", "values"),
+        ("And in 2015?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.year=2015 and s.position_number=2", "values"),
+    ],
+    [
+        ("How many races did Fernando Alonso win in 2005?", f"{WIN} and d.id='fernando-alonso' and r.year=2005", "values"),
+        ("And in 2006?", f"{WIN} and d.id='fernando-alonso' and r.year=2006", "values"),
+        ("What about Michael Schumacher?", f"{WIN} and d.id='michael-schumacher' and r.year=2006", "values"),
+    ],
+    [
+        ("Which team won the most races in 2019?", f"select c.name from {RR} r join constructors c on c.id=r.constructor_id where r.position_number=1 and r.year=2019 group by c.name order by count(*) desc limit 1", "values"),
+        ("Who drove for them?", "select distinct d.name from seasons_entrants_drivers e join drivers d on d.id=e.driver_id where e.constructor_id='mercedes' and e.year=2019 and not e.test_driver", "set"),
+    ],
+    [
+        ("How many podiums did Lewis Hamilton get in 2020?", f"select count(*) from {RR} where driver_id='lewis-hamilton' and year=2020 and position_number<=3", "values"),
+        ("And how many poles?", f"select count(*) from {RR} where driver_id='lewis-hamilton' and year=2020 and pole_position", "values"),
+        ("What about wins?", f"select count(*) from {RR} where driver_id='lewis-hamilton' and year=2020 and position_number=1", "values"),
+    ],
+    [
+        ("Who won the 2021 Sao Paulo Grand Prix?", f"{GP_WINNER} and ra.grand_prix_id='sao-paulo' and ra.year=2021", "values"),
+        ("Who was on pole?", f"select d.name from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id where r.pole_position and ra.grand_prix_id='sao-paulo' and ra.year=2021", "values"),
+        ("Who came second?", f"select d.name from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id where r.position_number=2 and ra.grand_prix_id='sao-paulo' and ra.year=2021", "values"),
+    ],
+    [
+        ("How many races has Lewis Hamilton won?", "select total_race_wins from drivers where id='lewis-hamilton'", "values"),
+        ("And Sebastian Vettel?", "select total_race_wins from drivers where id='sebastian-vettel'", "values"),
+    ],
+    [
+        ("Which team did Sebastian Vettel drive for in 2015?", "select distinct c.name from seasons_entrants_drivers e join constructors c on c.id=e.constructor_id where e.driver_id='sebastian-vettel' and e.year=2015 and not e.test_driver", "values"),
+        ("Who was his teammate?", "select distinct d2.name from seasons_entrants_drivers a join seasons_entrants_drivers b on a.constructor_id=b.constructor_id and a.year=b.year join drivers d2 on d2.id=b.driver_id where a.driver_id='sebastian-vettel' and a.year=2015 and b.driver_id<>'sebastian-vettel' and not b.test_driver", "set"),
+    ],
+    [
+        ("Who won the Japanese Grand Prix in 2019?", f"{GP_WINNER} and ra.grand_prix_id='japan' and ra.year=2019", "values"),
+        ("Where did Lewis Hamilton finish?", f"select r.position_number from {RR} r join races ra on ra.id=r.race_id where r.driver_id='lewis-hamilton' and ra.grand_prix_id='japan' and ra.year=2019", "values"),
+    ],
     # Follow-ups.
     [
         ("Who won the 2017 drivers' championship?", f"{CHAMP} and s.year=2017", "values"),
