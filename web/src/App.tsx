@@ -7,6 +7,7 @@ import { EventStream, type StreamState } from "./eventStream";
 import { RealtimeCall, type CallState } from "./realtime";
 import type { AppEvent, RealtimeEvent, ServerConfig } from "./types";
 import { EventLog, summarise, type LogEntry } from "./components/EventLog";
+import { MicMeter } from "./components/MicMeter";
 import { Transcript } from "./components/Transcript";
 
 type Phase = "idle" | "starting" | "connecting" | "connected";
@@ -71,7 +72,6 @@ export function App() {
   const [stream, setStream] = useState<StreamState>("connecting");
   const [problem, setProblem] = useState<Problem | null>(null);
   const [voice, setVoice] = useState("marin");
-  const [micLevel, setMicLevel] = useState(0);
   const [question, setQuestion] = useState("");
   const [log, setLog] = useState<LogEntry[]>([]);
   const [booting, setBooting] = useState(true);
@@ -168,15 +168,11 @@ export function App() {
     }
   }, [conv.turns, conversationId]);
 
-  // --- the mic meter ---------------------------------------------------------------------------------------
-  useEffect(() => {
-    if (phase === "idle") return;
-    const timer = setInterval(() => {
-      remoteMeterRef.current?.level();
-      setMicLevel(micMeterRef.current?.level() ?? 0);
-    }, 80);
-    return () => clearInterval(timer);
-  }, [phase]);
+  // --- the mic meter (MicMeter polls it; the answer's level is sampled alongside, for its peak) ----------
+  const readMic = useCallback(() => {
+    remoteMeterRef.current?.level();
+    return micMeterRef.current?.level() ?? 0;
+  }, []);
 
   // --- one WebRTC call per conversation -----------------------------------------------------------------
   const endCall = useCallback(() => {
@@ -186,7 +182,6 @@ export function App() {
     micRef.current = null;
     micMeterRef.current?.close();
     micMeterRef.current = null;
-    setMicLevel(0);
     setPhase("idle");
   }, []);
 
@@ -372,14 +367,7 @@ export function App() {
             </span>
             {inCall ? "End conversation" : "Start talking"}
           </button>
-          <div className="meter-wrap">
-            <span id="mic-label" className="label">
-              Microphone
-            </span>
-            <div className="meter" role="meter" aria-labelledby="mic-label" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(Math.min(1, micLevel * 4) * 100)}>
-              <div className="meter-fill" style={{ width: `${Math.min(100, micLevel * 400)}%` }} />
-            </div>
-          </div>
+          <MicMeter read={readMic} active={phase !== "idle"} />
           <button type="button" className="secondary" onClick={stopAnswer} disabled={!inCall || !conv.responding}>
             Stop answer
           </button>
