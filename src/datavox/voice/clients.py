@@ -5,7 +5,6 @@ time, over WebSocket or WebRTC (aiortc), and time end of speech → first answer
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import fractions
 import json
@@ -19,7 +18,7 @@ import httpx
 import numpy as np
 
 from datavox.realtime import protocol as p
-from datavox.voice.audio import Pcm, resample
+from datavox.voice.audio import Pcm, b64_to_pcm, pcm_to_b64, resample
 
 FRAME_MS = 20
 
@@ -94,9 +93,7 @@ async def ws_turn(
                 if kind == "response.output_audio.delta":
                     if result.first_audio_at is None:
                         result.first_audio_at = time.monotonic()
-                    result.audio.append(
-                        np.frombuffer(base64.b64decode(event["delta"]), "<i2").astype(np.int16)
-                    )
+                    result.audio.append(b64_to_pcm(event["delta"]))
                 elif kind == "response.done" or (kind == "error" and "limit" in event["error"]["code"]):
                     done.set()
 
@@ -110,11 +107,7 @@ async def ws_turn(
         deadline = start + timeout_s
         while not done.is_set() and time.monotonic() < deadline:
             chunk = audio[n * step : (n + 1) * step] if n * step < audio.size else silence
-            await ws.send(
-                json.dumps(
-                    {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk.tobytes()).decode()}
-                )
-            )
+            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": pcm_to_b64(chunk)}))
             if result.speech_end_at is None and (n + 1) * step >= end:
                 # the instant the last speech sample was sent, corrected to where it lies in the chunk
                 result.speech_end_at = time.monotonic() - ((n + 1) * step - end) / p.PCM_RATE
