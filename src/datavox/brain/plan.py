@@ -455,7 +455,17 @@ class Planner:
                 continue  # rows without a name cannot be the answer's names
             path = self.graph.path(fact, table)
             if path is not None:
-                return Target(table=table, path=path), syn
+                # "What nationality is X?": the noun is also a column of those rows (the demonym), not
+                # their name.
+                said = [
+                    c
+                    for (t, c), sets in self.vocab.columns.items()
+                    if t == table
+                    and syn in sets
+                    and c != self.tm(table).entity[0]
+                    and self.role(t, c) in ("name", "dimension")
+                ]
+                return Target(table=table, column=said[0] if said else None, path=path), syn
         if nouns and frame.qword in ("which", "how_many"):
             return None, frozenset()  # the thing asked for cannot be reached from these facts
         if frame.qword == "who" or (frame.qword == "list" and not nouns):
