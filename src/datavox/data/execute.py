@@ -282,11 +282,9 @@ class Executor:
             try:
                 columns, rows, truncated = self._fetch(handle.conn, executed)
             finally:
-                handle.executing = False
-            self._watchdog.disarm(token)
+                handle.executing = False  # from here on a late timeout leaves the handle alone
             handle.end()  # PostgreSQL/MariaDB: roll the read-only transaction back
         except Exception as exc:
-            self._watchdog.disarm(token)
             broken = not self._recover(handle)
             error = self._classify(handle, exc)
             outcome = {QueryTimeout: "timeout", QueryCancelled: "cancelled"}.get(type(error), "error")
@@ -320,9 +318,9 @@ class Executor:
         if handle.cancelled:
             return QueryCancelled("the query was cancelled")
         lowered = message.lower()
-        if handle.timed_out or "statement timeout" in lowered or "max_statement_time" in lowered:
-            return QueryTimeout(f"the query ran longer than {self.timeout_s:g} s and was cancelled")
-        if "max_execution_time" in lowered:
+        # PostgreSQL, MariaDB and MySQL name their own timeouts; DuckDB and SQLite were interrupted by us.
+        server_timeout = ("statement timeout", "max_statement_time", "max_execution_time")
+        if handle.timed_out or any(name in lowered for name in server_timeout):
             return QueryTimeout(f"the query ran longer than {self.timeout_s:g} s and was cancelled")
         return QueryError(message)
 
