@@ -288,9 +288,12 @@ def object_answer(question: str, answer: str, names: list[str]) -> str | None:
     if j is None or j + 1 >= len(w):
         return None
     end = _subject_span(w, j + 1)
-    if end == j + 1 or end >= len(w):
+    if end == j + 1:
         return None
     subject = _name_for(" ".join(w[j + 1 : end]), names)
+    if end >= len(w):
+        # "What nationality is Jenson Button?" → "Jenson Button is British."
+        return f"{subject} {low[j]} {answer}." if low[j] in _BE else None
     while end < len(w) - 1 and low[end] in _ADVERBS:
         end += 1
     verb = w[end]

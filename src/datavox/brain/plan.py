@@ -305,6 +305,11 @@ class Planner:
         reading.target = target
         explained |= noun_words
         reading.projection = self._projection(frame, fact, target)
+        entity = self.tm(target.table).entity if target.table else []
+        other_column = bool(entity) and target.column is not None and target.column != entity[0]
+        if target.table and other_column and not reading.projection:
+            # "What nationality is Alonso?": the demonym, with the row's name beside it ("Spanish", "Spain").
+            reading.projection = [target.column, entity[0]]
         if frame.per:
             reading.per = self._per(frame.per, fact)
             if reading.per is None:
