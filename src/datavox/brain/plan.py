@@ -307,7 +307,7 @@ class Planner:
         reading.projection = self._projection(frame, fact, target)
         entity = self.tm(target.table).entity if target.table else []
         other_column = bool(entity) and target.column is not None and target.column != entity[0]
-        if target.table and other_column and not reading.projection:
+        if target.table and target.column is not None and other_column and not reading.projection:
             # "What nationality is Alonso?": the demonym, with the row's name beside it ("Spanish", "Spain").
             reading.projection = [target.column, entity[0]]
         if frame.per:
