@@ -35,7 +35,7 @@ import numpy as np
 
 from datavox.realtime import protocol as p
 from datavox.types import Answer, HistoryTurn, Intent
-from datavox.voice.audio import Pcm, Resampler, b64_to_pcm, from_bytes, pcm_to_b64, resample
+from datavox.voice.audio import Pcm, Resampler, b64_to_pcm, from_bytes, pcm_to_b64
 from datavox.voice.contracts import (
     AskFn,
     CancelFn,
@@ -122,6 +122,9 @@ class Session:
         self._response: ResponseRun | None = None
         self._spoken: Spoken | None = None  # the last assistant audio, while it may still be playing
         self._in24 = Resampler(p.PCM_RATE, RATE)
+        # Answer audio as deltas (no player): one streaming resampler per answer, as building the filter
+        # costs ~5 ms on the event loop; a new answer starts a new one (no tail of the last one).
+        self._out24: Resampler | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.turns = 0
         self._speech_count = 0  # speech starts so far: a turn answers only if no speech followed it
@@ -888,6 +891,7 @@ class Session:
         ]
         spoken = Spoken(item_id, run.id)
         run.spoken = spoken
+        self._out24 = None
         said: list[str] = []
         sentences = speech_chunks(text)
         pl = run.pipeline
@@ -940,7 +944,9 @@ class Session:
                 self.emit("output_audio_buffer.started", response_id=run.id)
             self.player.play(pcm, rate)
             return
-        out = resample(pcm, rate, p.PCM_RATE)
+        if self._out24 is None or self._out24.src_rate != rate:
+            self._out24 = Resampler(rate, p.PCM_RATE)
+        out = self._out24.push(pcm)
         step = p.PCM_RATE * self.options.delta_ms // 1000
         for i in range(0, out.size, step):
             self.emit("response.output_audio.delta", **ids, delta=pcm_to_b64(out[i : i + step]))
