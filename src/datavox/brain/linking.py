@@ -62,6 +62,7 @@ class ValueIndex:
         self.columns: list[tuple[str, str]] = []
         self.entity_columns = {(t, c) for t, tm in model.tables.items() for c in tm.entity}
         self.vocabulary: set[str] = _vocabulary(model)
+        self.column_phrases = _column_phrases(catalog, model)
         for table_name, column_name in linkable_columns(catalog, model):
             col = catalog.tables[table_name].column(column_name)
             if col is None or col.distinct is None:
@@ -134,7 +135,8 @@ class ValueIndex:
                     best = max(c.score for c in cands)
                     grams.append((best, n, (gram[0].start, gram[-1].end), cands))
         grams.sort(key=lambda g: (-g[0], -g[1], g[2]))
-        claimed: list[tuple[int, int]] = list(skip)
+        # "fastest lap speed" said whole names a column: its "speed" is not a driver called Speed.
+        claimed: list[tuple[int, int]] = list(skip) + self._phrase_spans(toks)
         found: list[ValueMatch] = []
         for best, _, span, cands in grams:
             if any(span[0] < e and s < span[1] for s, e in claimed):
@@ -145,6 +147,16 @@ class ValueIndex:
             claimed.append(span)
         found.sort(key=lambda m: (m.span[0], -m.score))
         return found
+
+    def _phrase_spans(self, toks: list[Token]) -> list[tuple[int, int]]:
+        lemmas = [lemma(t.text) for t in toks]
+        spans = []
+        for phrase in self.column_phrases:
+            n = len(phrase)
+            for i in range(len(toks) - n + 1):
+                if tuple(lemmas[i : i + n]) == phrase:
+                    spans.append((toks[i].start, toks[i + n - 1].end))
+        return spans
 
     def _lookup(self, gram: list[Token]) -> list[ValueMatch]:
         words = [t.text for t in gram]
@@ -265,3 +277,21 @@ def _vocabulary(model: SemanticModel) -> set[str]:
         for s in m.synonyms:
             add(s)
     return vocab
+
+
+def _column_phrases(catalog: Catalog, model: SemanticModel) -> set[tuple[str, ...]]:
+    """Column names and synonyms of three words or more, as lemmas ("fastest lap speed"): said whole, they
+    name the column, and none of their words is a value. Shorter ones ("last name") are too common to
+    claim."""
+    out: set[tuple[str, ...]] = set()
+    for tname, table in catalog.tables.items():
+        tm = model.tables.get(tname)
+        for col in table.columns:
+            cm = tm.columns.get(col.name) if tm is not None else None
+            if cm is not None and cm.role == "identifier":
+                continue
+            for phrase in [words(col.name), *(cm.synonyms if cm is not None else [])]:
+                lemmas = tuple(lemma(w) for w in fold(phrase).split())
+                if len(lemmas) >= 3 and "id" not in lemmas:
+                    out.add(lemmas)
+    return out

@@ -307,6 +307,12 @@ class Builder:
         """The number the question is about: the measure's count or sum, or a column of the fact table."""
         m = self.p.measure(r.measure) if r.measure else None
         col_role = self.p.role(r.fact, r.column) if r.column else ""
+        if r.column is not None and col_role in ("", "dimension") and frame.agg == "avg" and m is None:
+            # "the average fastest lap speed": a column named outright is averaged even when the database
+            # keeps it as text (SQLite); the cast makes the number.
+            number = exp.DataType.build("double")
+            cast: exp.Expr = exp.TryCast(this=exp.column(r.column, table=fact_alias), to=number)
+            return cast, _label(r.column), "column"
         if r.column is not None and col_role == "measure" and (m is None or frame.agg in ("sum", "avg")):
             col = exp.column(r.column, table=fact_alias)
             return col, _label(r.column), "column"
