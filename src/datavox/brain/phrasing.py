@@ -66,6 +66,8 @@ _FRONTED = re.compile(r"^((?:in|at|during|since|for|from|after|before)\s+[^,]{1,
 
 def _words(question: str) -> list[str]:
     text = _OPENER.sub("", question.strip()).rstrip("?!. ").strip()
+    if len(re.findall(r"\b(?:who|which|what|when|where|how)\b", text, re.IGNORECASE)) > 1:
+        return []  # "Who won ... and who was second?": two questions; one echo would answer the wrong one
     m = _FRONTED.match(text)
     if m:  # "In 2012, who won the Canadian Grand Prix?" reads as "who won the Canadian Grand Prix in 2012"
         text = f"{m.group(2)} {m.group(1)[0].lower()}{m.group(1)[1:]}"
@@ -297,6 +299,9 @@ def object_answer(question: str, answer: str, names: list[str]) -> str | None:
     while end < len(w) - 1 and low[end] in _ADVERBS:
         end += 1
     verb = w[end]
+    if any(x in ("year", "season", "years", "seasons") for x in low[1:j]) and low[j] in ("did", "does", "do"):
+        tail = " ".join(w[end + 1 :])
+        return f"{subject} {past(verb)}{(' ' + tail) if tail else ''} in {answer}."  # "which year did ..."
     if low[j] in _BE and end == len(w) - 1 and low[end] in ("from", "in", "at", "with", "for"):
         return f"{subject} {low[j]} {low[end]} {answer}."  # "Which country is Max Verstappen from?"
     if low[j] not in ("did", "does", "do") and not low[end].endswith("ing"):
