@@ -172,10 +172,10 @@ def speak(
             echo = phrasing.subject_answer(question, parts[0][0], False) if question else None
             if echo:
                 # "… won the most races in 2019, with 15." — the label only when the question did not say it.
-                said = {lemma(w) for w in fold(echo).split()}
+                echoed = {lemma(w) for w in fold(echo).split()}
                 label_words = {lemma(w) for w in fold(shape.value_label).split()}
                 number = say_number(cell(rows[0], shape.value_column, 1))
-                return _close(echo, f"with {number}" if label_words <= said else f"with {parts[0][1]}")
+                return _close(echo, f"with {number}" if label_words <= echoed else f"with {parts[0][1]}")
             return f"{parts[0][0]}, with {parts[0][1]}{for_words(shape)}."
         if kind == "compare" and len(rows) == 2:
             (n1, v1), (n2, v2) = parts
