@@ -38,3 +38,9 @@ def test_greeting_with_a_question_is_statistical(text: str) -> None:
 def test_examples_without_a_hand_written_model(shop_brain: Brain) -> None:
     reply = shop_brain.ask("hello").answer
     assert "For example" in reply
+
+
+def test_more_small_talk_needs_no_sql(f1_brain: Brain) -> None:
+    for q in ("Who made you?", "What's your name?", "Are you a robot?", "Nice one", "You're great"):
+        answer = f1_brain.ask(q)
+        assert answer.intent is Intent.CONVERSATIONAL and answer.sql is None, q

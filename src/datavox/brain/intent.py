@@ -19,11 +19,14 @@ _BYE = re.compile(r"\b(bye|goodbye|good bye|see you|see ya|that s all|that is al
 _HELP = re.compile(
     r"\b(what can you (do|help)|what do you do|how can you help|what can i ask|what (should|could) i ask|"
     r"help me with|who are you|what are you|what is this|how does this work|help$|^help\b|what do you know|"
-    r"what data|which data|what kind of questions|what questions)"
+    r"what data|which data|what kind of questions|what questions|who (made|built|created|designed) you|"
+    r"what s your name|what is your name|your name|are you (a |an )?(robot|bot|ai|human|person|real)|"
+    r"tell me a joke|a joke|tell me about yourself|introduce yourself)"
 )
 _ACK = re.compile(
     r"^((ok|okay|great|cool|nice|awesome|perfect|wow|interesting|got it|i see|right|sure|yes|no|fine|"
-    r"good|excellent|amazing|brilliant|lovely|sounds good|very|so|that s|that is|really|helpful)\s*)+"
+    r"good|excellent|amazing|brilliant|lovely|sounds good|very|so|that s|that is|really|helpful|nice one|"
+    r"well done|good job|great job|lol|haha|you re|you are|wonderful|fantastic|impressive|neat)\s*)+"
     r"( (thanks|thank you))?$"
 )
 _HOW_ARE_YOU = re.compile(r"\b(how are you|how s it going|how are things|what s up)\b")
