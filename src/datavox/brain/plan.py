@@ -353,6 +353,10 @@ class Planner:
         )
         score += 0.3 * priority + 0.01 * self.tm(fact).priority - penalty - 0.3 * len(target.path)
         score += 0.5 if measure is not None else 0.0
+        focus = _focus(frame)
+        if measure is not None and focus and any(focus in syn for syn in self.vocab.measures.get(measure, [])):
+            # "the most poles" (won or not): the noun right after "most" or "how many" is what is counted.
+            score += 1.0
         score -= 1.5 if target.fallback else 0.0
         if frame.qword == "when" and target.column is not None:
             col = self.catalog.tables[fact].column(target.column)
@@ -647,3 +651,19 @@ def _after_from(frame: Frame, group: list[ValueMatch]) -> bool:
     """Whether the name follows "from" ("drivers from Brazil")."""
     start = group[0].span[0] if group and group[0].span[0] >= 0 else -1
     return start > 0 and frame.text[:start].split()[-1:] == ["from"]
+
+
+_ORDER_WORDS = frozenset(
+    {"most", "least", "fewest", "highest", "lowest", "more", "fewer", "less", "biggest", "smallest"}
+)
+
+
+def _focus(frame: Frame) -> str:
+    """The lemma of the noun counted or ranked: the word after "most" ("the most poles"), or after "how many"."""
+    texts = [t.text for t in frame.toks]
+    for i, word in enumerate(texts[:-1]):
+        if word in _ORDER_WORDS and frame.order:
+            return frame.toks[i + 1].lemma
+    if frame.qword == "how_many" and frame.after_qword < len(frame.toks):
+        return frame.toks[frame.after_qword].lemma
+    return ""
