@@ -354,7 +354,8 @@ class Planner:
         score += 0.3 * priority + 0.01 * self.tm(fact).priority - penalty - 0.3 * len(target.path)
         score += 0.5 if measure is not None else 0.0
         focus = _focus(frame)
-        if measure is not None and focus and any(focus in syn for syn in self.vocab.measures.get(measure, [])):
+        named = self.vocab.measures.get(measure or "", [])
+        if measure is not None and focus and any(focus in syn for syn in named):
             # "the most poles" (won or not): the noun right after "most" or "how many" is what is counted.
             score += 1.0
         score -= 1.5 if target.fallback else 0.0
@@ -659,7 +660,7 @@ _ORDER_WORDS = frozenset(
 
 
 def _focus(frame: Frame) -> str:
-    """The lemma of the noun counted or ranked: the word after "most" ("the most poles"), or after "how many"."""
+    """The lemma of the noun counted or ranked: the word after "most" ("the most poles") or "how many"."""
     texts = [t.text for t in frame.toks]
     for i, word in enumerate(texts[:-1]):
         if word in _ORDER_WORDS and frame.order:
