@@ -215,6 +215,11 @@ DIALOGUES: list[list[Turn]] = [
         ("Which team was he driving for?", "select distinct c.name from seasons_entrants_drivers e join constructors c on c.id=e.constructor_id where e.driver_id='sebastian-vettel' and e.year=2018 and not e.test_driver", "values"),
     ],
     [("Hey!", "", "chat"), ("How are you today?", "", "chat")],
+    # Fifth batch: shapes added after the fourth (single-season records, the noun after "most").
+    [("Which driver won the most races in a single season?", f"select d.name, count(*) from {RR} r join drivers d on d.id=r.driver_id where r.position_number=1 group by d.name, r.year order by 2 desc limit 1", "values")],
+    [("Who scored the most points in one season?", "select d.name, s.points, s.year from seasons_driver_standings s join drivers d on d.id=s.driver_id order by s.points desc limit 1", "values")],
+    [("Who won the most poles in the 2000s?", f"select d.name from {RR} r join drivers d on d.id=r.driver_id where r.pole_position and r.year between 2000 and 2009 group by d.name order by count(*) desc limit 1", "values")],
+    [("Which year did Lewis Hamilton win his first championship?", "select min(year) from seasons_driver_standings where driver_id='lewis-hamilton' and championship_won", "values")],
     # Follow-ups.
     [
         ("Who won the 2017 drivers' championship?", f"{CHAMP} and s.year=2017", "values"),

@@ -175,7 +175,10 @@ def speak(
                 echoed = {lemma(w) for w in fold(echo).split()}
                 label_words = {lemma(w) for w in fold(shape.value_label).split()}
                 number = say_number(cell(rows[0], shape.value_column, 1))
-                return _close(echo, f"with {number}" if label_words <= echoed else f"with {parts[0][1]}")
+                said = f"with {number}" if label_words <= echoed else f"with {parts[0][1]}"
+                if "year" in idx and shape.name_column != "year":
+                    said += f" in {say_number(rows[0][idx['year']])}"  # "in a single season": which one
+                return _close(echo, said)
             return f"{parts[0][0]}, with {parts[0][1]}{for_words(shape)}."
         if kind == "compare" and len(rows) == 2:
             (n1, v1), (n2, v2) = parts

@@ -96,6 +96,7 @@ class Frame:
     alpha: str = ""  # asc | desc: "in alphabetical order", "reverse alphabetical"
     per: str = ""  # "each year", "per team", "by season": the lemma of what the answer is broken down by
     threshold: tuple[str, float] | None = None  # "more than 50 wins": (">", 50)
+    single: str = ""  # "the most wins in a single season": the lemma of the period ranked one by one
 
     @property
     def content_lemmas(self) -> set[str]:
@@ -166,6 +167,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     _ordinals_and_order(frame, masked, used)
     _references(frame, masked, used)
     _per(frame, masked, used)
+    _single(frame, masked, used)
     frame.compare = _is_comparison(frame, words, index)
     _alphabetical(frame, words, used)
     frame.free = [t for i, t in enumerate(toks) if i not in used and not t.text.isdigit()]
@@ -421,6 +423,17 @@ def _per(frame: Frame, words: list[str], used: set[int]) -> None:
             frame.per = lemma(words[i + 2])
             used.update({i, i + 1, i + 2})
             return
+
+
+def _single(frame: Frame, words: list[str], used: set[int]) -> None:
+    """ "the most wins in a single season" / "in one year": each (name, period) ranked on its own."""
+    for i in range(len(words) - 2):
+        if words[i] in ("in", "during", "over") and words[i + 1] in ("a", "one") and i + 2 < len(words):
+            j = i + 3 if words[i + 2] == "single" and i + 3 < len(words) else i + 2
+            if words[j] in ("season", "year") and frame.order:
+                frame.single = "year"
+                used.update(range(i, j + 1))
+                return
 
 
 def _alphabetical(frame: Frame, words: list[str], used: set[int]) -> None:

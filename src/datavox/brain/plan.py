@@ -334,7 +334,7 @@ class Planner:
                 return None  # "the most X" with nothing to count or rank by: no silent guess
         if target.path:
             bound.add(target.path[0].from_column)  # grouped by the answer's rows: one row each
-        if frame.per in ("year", "season"):
+        if frame.per in ("year", "season") or frame.single:
             yc = self._year_column(fact)
             if yc is not None:
                 bound.add(yc[0][0].from_column if yc[0] else yc[1])  # one row per year each

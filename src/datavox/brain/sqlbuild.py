@@ -400,6 +400,14 @@ class Builder:
             agg = self._aggregate_expr(value_expr, agg_kind, frame)
             self.select = self.select.select(name_expr.as_("name"), agg.as_(metric_alias))
             self.select = self.select.group_by(name_expr.copy())
+            if frame.single and r.year_column is None:
+                r.year_column = self.p._year_column(r.fact)
+            if frame.single and r.year_column is not None:
+                # "The most wins in a single season": one row per name and season, the season said too.
+                ypath, ycol = r.year_column
+                yalias = self.join(ypath)
+                year = self._year_expr(ypath[-1].to_table if ypath else r.fact, ycol, yalias)
+                self.select = self.select.select(year.as_("year")).group_by(year.copy())
             self.select = self.select.order_by(exp.Ordered(this=exp.column(metric_alias), desc=desc))
         self.select = self.select.limit(limit)
         shape.kind, shape.name_column, shape.value_column, shape.limit = "top", "name", metric_alias, limit
