@@ -220,6 +220,9 @@ DIALOGUES: list[list[Turn]] = [
     [("Who scored the most points in one season?", "select d.name, s.points, s.year from seasons_driver_standings s join drivers d on d.id=s.driver_id order by s.points desc limit 1", "values")],
     [("Who won the most poles in the 2000s?", f"select d.name from {RR} r join drivers d on d.id=r.driver_id where r.pole_position and r.year between 2000 and 2009 group by d.name order by count(*) desc limit 1", "values")],
     [("Which year did Lewis Hamilton win his first championship?", "select min(year) from seasons_driver_standings where driver_id='lewis-hamilton' and championship_won", "values")],
+    [("Who is the youngest driver to win a race?", f"select d.name from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id where r.position_number=1 order by date_diff('day', d.date_of_birth, ra.date) limit 1", "values")],
+    [("Who was the youngest world champion?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.championship_won order by date_diff('day', d.date_of_birth, (select max(date) from races where year=s.year)) limit 1", "values")],
+    [("Who is the oldest world champion?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.championship_won order by date_diff('day', d.date_of_birth, (select max(date) from races where year=s.year)) desc limit 1", "values")],
     # Follow-ups.
     [
         ("Who won the 2017 drivers' championship?", f"{CHAMP} and s.year=2017", "values"),

@@ -97,6 +97,7 @@ class Frame:
     per: str = ""  # "each year", "per team", "by season": the lemma of what the answer is broken down by
     threshold: tuple[str, float] | None = None  # "more than 50 wins": (">", 50)
     single: str = ""  # "the most wins in a single season": the lemma of the period ranked one by one
+    age: str = ""  # young | old: "the youngest winner", ranked by age
 
     @property
     def content_lemmas(self) -> set[str]:
@@ -345,7 +346,10 @@ def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:
         if word in ("latest", "recent", "newest", "earliest", "oldest", "youngest"):
             frame.first_last = "last" if word in ("latest", "recent", "newest") else "first"
             if word in ("oldest", "youngest"):
-                frame.first_last = ""  # about age, not order: left to the columns
+                # About age, not order: the planner ranks people by their birth date (or age at the event).
+                frame.first_last = ""
+                frame.age = "young" if word == "youngest" else "old"
+                used.add(i)
                 continue
             used.add(i)
             continue

@@ -325,6 +325,8 @@ class Planner:
             and not frame.order
         ):
             return None  # "the first/last race won": events in time, not a total column
+        if frame.age and (target.table is None or self.birth_column(target.table) is None):
+            return None  # "the youngest ..." of rows that have no birth date: no silent guess
         if any(w.endswith("est") and len(w) > 5 for w in unexplained_words(frame, explained)):
             return None  # "the youngest champion": ranked by something the model does not know
         if (frame.order or frame.top_n) and measure is None:
@@ -434,6 +436,16 @@ class Planner:
             timely = c.is_temporal or low.endswith(("_year", "_date", "_at"))
             personal = any(w in low for w in ("birth", "death", "born", "died"))
             if timely and not personal and self.role(table, c.name) in ("time", ""):
+                return c.name
+        return None
+
+    def birth_column(self, table: str) -> str | None:
+        """The date a person was born ("date_of_birth", "dob", "birthday"), for "youngest" and "oldest"."""
+        for c in self.catalog.tables[table].columns:
+            low = c.name.lower()
+            if ("birth" in low or low in ("dob", "born")) and (
+                c.is_temporal or self.role(table, c.name) == "time"
+            ):
                 return c.name
         return None
 

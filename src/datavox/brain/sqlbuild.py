@@ -194,6 +194,8 @@ class Builder:
             else:
                 self.select = self.select.order_by(tcol.copy()).limit(50)
             shape.kind, shape.value_column = "when", r.target.column
+        elif name_expr is not None and frame.age and target_alias is not None and r.target.table:
+            self._age(frame, r, name_expr, target_alias, fact_alias, shape)
         elif name_expr is not None and (frame.order or frame.top_n):
             self._top(frame, r, name_expr, value_expr, agg_kind, shape)
         elif name_expr is not None and frame.first_last:
@@ -411,6 +413,73 @@ class Builder:
             self.select = self.select.order_by(exp.Ordered(this=exp.column(metric_alias), desc=desc))
         self.select = self.select.limit(limit)
         shape.kind, shape.name_column, shape.value_column, shape.limit = "top", "name", metric_alias, limit
+
+    def _age(
+        self, frame: Frame, r: Reading, name_expr: exp.Expr, target_alias: str, fact_alias: str, shape: Shape
+    ) -> None:
+        """ "The youngest driver": the latest birth date; "the youngest winner": the least age at the event
+        (its date, or its year), over every event the filters keep."""
+        assert r.target.table is not None
+        birth_name = self.p.birth_column(r.target.table)
+        assert birth_name is not None
+        birth = exp.column(birth_name, table=target_alias)
+        young = frame.age == "young"
+        self.select = self.select.select(name_expr.as_("name"), birth.copy().as_(birth_name))
+        self.select = self.select.where(exp.Not(this=exp.Is(this=birth.copy(), expression=exp.Null())))
+        event = self._event_time(r, fact_alias) if r.target.table != r.fact else None
+        if event is None:
+            self.select = self.select.order_by(exp.Ordered(this=birth.copy(), desc=young))
+        else:
+            when, is_date = event
+            if is_date:
+                age: exp.Expr = exp.DateDiff(this=when.copy(), expression=birth.copy(), unit=exp.var("DAY"))
+            else:
+                age = exp.Sub(this=when.copy(), expression=exp.Year(this=birth.copy()))
+            self.select = self.select.select(when.copy().as_("at"))
+            self.select = self.select.order_by(exp.Ordered(this=age, desc=not young))
+        self.select = self.select.limit(1)
+        shape.kind, shape.name_column = "first", "name"
+
+    def _event_time(self, r: Reading, fact_alias: str) -> tuple[exp.Expr, bool] | None:
+        """When the fact happened: a date of the fact or of the table its year comes from, else its year."""
+        for c in self.p.catalog.tables[r.fact].columns:
+            if c.is_temporal and "birth" not in c.name.lower():
+                return exp.column(c.name, table=fact_alias), True
+        if r.year_column is None:
+            r.year_column = self.p._year_column(r.fact)
+        if r.year_column is None:
+            return None
+        ypath, ycol = r.year_column
+        table = ypath[-1].to_table if ypath else r.fact
+        yalias = self.join(ypath)
+        for c in self.p.catalog.tables[table].columns:
+            if c.is_temporal and "birth" not in c.name.lower():
+                return exp.column(c.name, table=yalias), True
+        # A year alone: a race's date is better, when a table of dated events shares the fact's keys.
+        for edge in self.p.graph.out.get(r.fact, []):
+            ref = self.p.catalog.tables.get(edge.to_table)
+            if edge.forward and ref is not None:
+                dated = [c.name for c in ref.columns if c.is_temporal and "birth" not in c.name.lower()]
+                if dated and self.p.time_column(edge.to_table):
+                    return exp.column(dated[0], table=self.join((edge,))), True
+        # Events dated elsewhere under the same year (a season ends with its last race): the last date.
+        year_col = exp.column(ycol, table=yalias)
+        for tname, t in self.p.catalog.tables.items():
+            if tname in (r.fact, table) or not self.p.tm(tname).exposed or self.p.time_column(tname) != ycol:
+                continue
+            dated = [c.name for c in t.columns if c.is_temporal and "birth" not in c.name.lower()]
+            if dated:
+                last = (
+                    exp.select(exp.Max(this=exp.column(dated[0], table="ev")))
+                    .from_(
+                        exp.Table(
+                            this=exp.to_identifier(tname), alias=exp.TableAlias(this=exp.to_identifier("ev"))
+                        )
+                    )
+                    .where(exp.EQ(this=exp.column(ycol, table="ev"), expression=year_col))
+                )
+                return exp.Subquery(this=last), True
+        return self._year_expr(table, ycol, yalias), False
 
     def _threshold(
         self, frame: Frame, r: Reading, name_expr: exp.Expr, value_expr: exp.Expr, agg_kind: str, shape: Shape
