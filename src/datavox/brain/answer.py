@@ -160,7 +160,8 @@ def speak(
         label = plural(shape.value_label, n)
         when = "in " if shape.name_column == "year" else ""
         top = f"the most was {say_number(best[idx[shape.value_column]])} {label}, {when}{say_number(best[0])}"
-        return f"{len(rows)} {plural(shape.per_label or 'row', len(rows))}{about}: {top}."
+        over = f"{len(rows)} {plural(shape.per_label or 'row', len(rows))}"
+        return f"Over {over}{for_words(shape)}, {top}."
     if kind in ("top", "compare"):
         parts = []
         for row in rows[:MAX_LISTED]:
@@ -191,7 +192,10 @@ def speak(
                 else "fewer"
             )
             return f"{n1} has {more}, with {v1} against {v2.split(' ')[0]} for {n2}{for_words(shape)}."
-        return f"{join_names([f'{n} with {v}' for n, v in parts])}{about}."
+        listed = join_names([f"{n} with {v}" for n, v in parts])
+        if kind == "top" and len(rows) > 1:
+            return f"The top {len(rows)}{for_words(shape)}: {listed}."
+        return f"{listed}{about}."
     if kind == "when":
         values = [say_number(r[0]) for r in rows]
         said = join_names(values[:MAX_LISTED]) + (" and more" if len(values) > MAX_LISTED else "")
@@ -214,5 +218,12 @@ def speak(
         lead = " ".join(f for f in [join_names(shape.traits + shape.filters), shape.when] if f)
         return f"{lead[0].upper()}{lead[1:]}: {join_names(names)}." if lead else f"{join_names(names)}."
     rest = len(names) - MAX_LISTED
+    echo = (
+        phrasing.subject_answer(question, f"{', '.join(names[:MAX_LISTED])} and {rest} others", True)
+        if question and not truncated
+        else None
+    )
+    if echo:
+        return echo
     total = f"{len(names)}{'+' if truncated else ''}"
     return f"There are {total}{about}: {', '.join(names[:MAX_LISTED])} and {rest} more."
