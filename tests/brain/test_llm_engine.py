@@ -503,7 +503,7 @@ def test_brain_cancel_reaches_the_executor(world: World) -> None:
         dialect = "duckdb"
         cancelled = 0
 
-        def cancel(self) -> None:
+        def cancel(self, thread_id: int | None = None) -> None:  # bb5e886: the caller's thread, or all
             self.cancelled += 1
 
         def close(self) -> None:
