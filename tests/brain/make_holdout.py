@@ -223,6 +223,29 @@ DIALOGUES: list[list[Turn]] = [
     [("Who is the youngest driver to win a race?", f"select d.name from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id where r.position_number=1 order by date_diff('day', d.date_of_birth, ra.date) limit 1", "values")],
     [("Who was the youngest world champion?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.championship_won order by date_diff('day', d.date_of_birth, (select max(date) from races where year=s.year)) limit 1", "values")],
     [("Who is the oldest world champion?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.championship_won order by date_diff('day', d.date_of_birth, (select max(date) from races where year=s.year)) desc limit 1", "values")],
+    # Sixth batch: written blind again.
+    [("Who won the Spanish Grand Prix in 2016?", f"{GP_WINNER} and ra.grand_prix_id='spain' and ra.year=2016", "values")],
+    [("How many races did Jim Clark win?", "select total_race_wins from drivers where id='jim-clark'", "values")],
+    [("Which team did Niki Lauda drive for in 1984?", "select distinct c.name from seasons_entrants_drivers e join constructors c on c.id=e.constructor_id where e.driver_id='niki-lauda' and e.year=1984 and not e.test_driver", "values")],
+    [("How many Grands Prix did McLaren win in 2008?", f"select count(*) from {RR} where constructor_id='mclaren' and year=2008 and position_number=1", "values")],
+    [("Who came second in the 2012 drivers' championship?", "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id where s.year=2012 and s.position_number=2", "values")],
+    [("How many titles did Jackie Stewart win?", "select total_championship_wins from drivers where id='jackie-stewart'", "values")],
+    [("Who won the Singapore Grand Prix in 2008?", f"{GP_WINNER} and ra.grand_prix_id='singapore' and ra.year=2008", "values")],
+    [("Which constructor won the most races in 1988?", f"select c.name from {RR} r join constructors c on c.id=r.constructor_id where r.position_number=1 and r.year=1988 group by c.name order by count(*) desc limit 1", "values")],
+    [("How many podiums did Fernando Alonso get in 2012?", f"select count(*) from {RR} where driver_id='fernando-alonso' and year=2012 and position_number<=3", "values")],
+    [("Who was on pole at the 2023 Monaco Grand Prix?", f"select d.name from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id where r.pole_position and ra.grand_prix_id='monaco' and ra.year=2023", "values")],
+    [("How many Finnish drivers have won a race?", "select count(*) from drivers d join countries c on c.id=d.nationality_country_id where c.demonym='Finnish' and d.total_race_wins>0", "values")],
+    [("Where did Charles Leclerc finish in the 2022 championship?", "select position_number from seasons_driver_standings where driver_id='charles-leclerc' and year=2022", "values")],
+    [
+        ("Who won the Bahrain Grand Prix in 2014?", f"{GP_WINNER} and ra.grand_prix_id='bahrain' and ra.year=2014", "values"),
+        ("Who finished third?", f"select d.name from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id where r.position_number=3 and ra.grand_prix_id='bahrain' and ra.year=2014", "values"),
+        ("And in 2015?", f"select d.name from {RR} r join races ra on ra.id=r.race_id join drivers d on d.id=r.driver_id where r.position_number=3 and ra.grand_prix_id='bahrain' and ra.year=2015", "values"),
+    ],
+    [
+        ("How many wins did Williams have in 1992?", f"select count(*) from {RR} where constructor_id='williams' and year=1992 and position_number=1", "values"),
+        ("And McLaren?", f"select count(*) from {RR} where constructor_id='mclaren' and year=1992 and position_number=1", "values"),
+    ],
+    [("Thanks so much!", "", "chat"), ("Bye!", "", "chat")],
     # Follow-ups.
     [
         ("Who won the 2017 drivers' championship?", f"{CHAMP} and s.year=2017", "values"),
