@@ -123,3 +123,25 @@ def test_refresh_writes_next_to_the_database(shop: Path) -> None:
     custom = tmp = shop.with_name("custom.yaml")
     settings2 = replace(settings, database=replace(settings.database, semantic_model=str(custom)))
     assert refresh(settings2) == tmp and custom.is_file()
+
+
+def test_untouched_generated_file_follows_a_newer_shipped_model(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datavox.data import semantic
+
+    settings = replace(Settings(), database=DatabaseSettings(url=f"duckdb:///{shop}", audit_log=""))
+    path = refresh(settings)
+    assert not semantic.edited_by_hand(path)
+    catalog = introspect(parse_url(settings.database.url))
+    newer = replace(generate(catalog), description="Shipped, newer release.")
+    monkeypatch.setattr(semantic, "shipped_model_for", lambda _catalog: newer)
+    # Nobody edited the file: the newer shipped model is what the brain gets.
+    assert semantic.model_for(settings, catalog).description == "Shipped, newer release."
+    # Once edited by hand, the file is the base and stays so.
+    path.write_text(path.read_text().replace("tables:", "description: Mine.\ntables:", 1))
+    assert semantic.edited_by_hand(path)
+    assert semantic.model_for(settings, catalog).description == "Mine."
+    # A file written entirely by hand (no marker) is always the user's.
+    path.write_text("description: Hand-made.\ntables: {}\n")
+    assert semantic.edited_by_hand(path)

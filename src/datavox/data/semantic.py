@@ -12,6 +12,7 @@ its prompt.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -383,10 +384,32 @@ def build_model(catalog: Catalog, existing: SemanticModel | None = None) -> Sema
     return merge(generated, base) if base is not None else generated
 
 
+_GENERATED_MARK = "# datavox-generated sha256="
+
+
+def _body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def edited_by_hand(path: Path) -> bool:
+    """Whether the file differs from what datavox last wrote there.
+
+    A file datavox wrote and nobody touched is only a copy of what datavox generates, so it is rebuilt from
+    the catalog and the shipped model (a newer datavox brings a better shipped model); a file someone edited
+    is the base that every regeneration keeps."""
+    text = path.read_text(encoding="utf-8")
+    first, _, body = text.partition("\n")
+    if not first.startswith(_GENERATED_MARK):
+        return True
+    body = body.split("\n", 1)[1] if body.startswith("# ") else body
+    return first[len(_GENERATED_MARK) :].strip() != _body_hash(body)
+
+
 def model_for(settings: Settings, catalog: Catalog) -> SemanticModel:
-    """The model the brain uses: the file next to the database if there is one, completed from the catalog."""
+    """The model the brain uses: the file next to the database if someone edited it, completed from the
+    catalog; otherwise the generated model (merged with a matching shipped model)."""
     path = semantic_path(settings)
-    existing = load_semantic_model(path) if path.is_file() else None
+    existing = load_semantic_model(path) if path.is_file() and edited_by_hand(path) else None
     return build_model(catalog, existing)
 
 
@@ -398,8 +421,10 @@ def refresh(settings: Settings) -> Path:
     path = semantic_path(settings)
     model = model_for(settings, catalog)
     path.parent.mkdir(parents=True, exist_ok=True)
+    body = model.to_yaml()
     header = (
+        f"{_GENERATED_MARK}{_body_hash(body)}\n"
         "# datavox semantic model: edit descriptions, synonyms, measures; regenerating keeps your edits.\n"
     )
-    path.write_text(header + model.to_yaml(), encoding="utf-8")
+    path.write_text(header + body, encoding="utf-8")
     return path
