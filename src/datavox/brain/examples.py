@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlglot
-import yaml
 from sqlglot import exp
 
 from datavox.brain.schema_link import tokens
 from datavox.config import Settings
 from datavox.data.connect import parse_url
 from datavox.data.schema import Catalog
+from datavox.yamlfile import read_yaml
 
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "examples"
 
@@ -72,12 +72,7 @@ class ExampleSet:
 def load_examples(path: str | Path) -> tuple[list[Example], str]:
     """The examples of one file and the dialect they are written in."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ExamplesError(f"{path}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise ExamplesError(f"cannot read the examples file {path}: {exc.strerror}") from exc
+    data = read_yaml(path, ExamplesError, "the examples file")
     if not isinstance(data, dict) or not isinstance(data.get("examples", []), list):
         raise ExamplesError(f"{path}: expected `examples:` with a list of {{question, sql}} items")
     out: list[Example] = []

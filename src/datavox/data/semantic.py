@@ -23,6 +23,7 @@ from datavox.config import Settings
 from datavox.data.connect import parse_url
 from datavox.data.names import identifier
 from datavox.data.schema import Catalog, Column, Table, singular
+from datavox.yamlfile import read_yaml
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 ROLES = ("measure", "dimension", "time", "identifier", "flag", "rank", "name")
@@ -344,12 +345,7 @@ def _merge_fields(gen: Any, old: Any, default: Any) -> Any:
 
 def load_semantic_model(path: str | Path) -> SemanticModel:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SemanticModelError(f"{path}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise SemanticModelError(f"cannot read the semantic model {path}: {exc.strerror}") from exc
+    data = read_yaml(path, SemanticModelError, "the semantic model")
     return SemanticModel.from_dict(data, where=str(path))
 
 
