@@ -69,11 +69,30 @@ class RealtimeSettings:
     azure_endpoint: str = ""
     azure_deployment: str = ""
     voice: str = "marin"
-    secret_ttl_s: int = 600
+    secret_ttl_s: int = 60  # an ephemeral secret only has to live until the call starts
     max_sessions: int = 8
     max_session_s: int = 1800
     idle_timeout_s: int = 300
     half_duplex: bool = False
+    # --- the cloud engines (azure, openai); docs/cloud.md says what each one does ---
+    azure_auth: Literal["key", "entra"] = "key"
+    openai_base_url: str = "https://api.openai.com/v1"
+    connect: Literal["relay", "direct"] = "relay"  # relay: the page's SDP goes through datavox
+    orchestration: Literal["tools", "classify"] = "tools"
+    transcription_model: str = "gpt-4o-mini-transcribe"
+    fallback: Literal["local", "none"] = "local"
+    fallback_ms: int = 600  # running average cloud turn latency above which the next turn goes local
+    fallback_window: int = 5  # turns in that running average
+    retry_cloud_s: int = 60  # after the cloud failed, how long new sessions stay local before trying again
+    history_turns: int = 8  # turns carried into a renewed session
+    renew_margin_s: int = 120  # renew this long before the provider's maximum session length
+    provider_max_session_s: int = 3600
+    # USD per million tokens (gpt-realtime list prices, 2025-08; set yours from your price sheet)
+    price_audio_in: float = 32.0
+    price_audio_out: float = 64.0
+    price_text_in: float = 4.0
+    price_text_out: float = 16.0
+    price_cached_in: float = 0.4
 
 
 @dataclass(frozen=True)

@@ -167,3 +167,36 @@ def phrase_user_message(question: str, columns: list[str], rows: list[list[Any]]
         else ""
     )
     return f"Question: {question}\n\nRows:\n" + "\n".join(lines) + more
+
+
+# -- the cloud realtime model (realtime.engine = azure | openai) -------------------------------------------
+
+REALTIME_TOOLS = """\
+You are datavox, a voice assistant that answers spoken questions about a database. Speak briefly and
+naturally: one or two short sentences, no lists, no SQL, no column names.
+- For every question that needs the data (counts, totals, who/which/when/where, rankings, comparisons,
+  follow-ups such as "and in 2023?"), call the query_database tool with the question rewritten to stand
+  alone (replace "he", "that year", "the same team" with what they refer to). Never answer such a question
+  from memory, and never invent a number or a name.
+- When the tool returns, say its "answer" in your own words, keeping every number and name it gives. If it
+  returns an "error", say plainly that you could not answer and suggest rephrasing.
+- For small talk (greetings, thanks, "what can you do?") answer yourself in one friendly sentence and offer
+  an example question about the data."""
+
+REALTIME_CLASSIFY = """\
+You are datavox, a voice assistant that answers spoken questions about a database. Speak briefly and
+naturally: one or two short sentences, no lists, no SQL, no column names. When a response comes with data
+from the database, say what the data says, keeping every number and name; never invent one. Without data,
+answer small talk in one friendly sentence and offer an example question about the data."""
+
+
+def realtime_instructions(orchestration: str = "tools") -> str:
+    """The cloud realtime model's instructions: `tools` (it calls query_database) or `classify` (datavox
+    classifies each turn and hands the model the data)."""
+    return REALTIME_TOOLS if orchestration == "tools" else REALTIME_CLASSIFY
+
+
+def realtime_data_instructions(question: str, answer: str, error: str | None) -> str:
+    """Instructions for one `response.create` in classify mode: the data fetched for the user's turn."""
+    said = f"could not be answered ({error})" if error else answer
+    return f"{REALTIME_CLASSIFY}\n\nThe user asked: {question}\nDATA: {said}"

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from datavox import __version__
 from datavox.config import Settings
+from datavox.server import cloud as cloud_mod
 from datavox.server import voice_bridge
 from datavox.server.auth import bearer_dependency, token_matches
 from datavox.server.events import EventHub, normalise
@@ -89,6 +90,8 @@ class ServerState:
         self.provider, self.tracer = make_tracer(settings.server.otlp_endpoint)
         self.brain = brain
         self.engine = engine
+        self.cloud: cloud_mod.CloudService | None = None
+        self.cloud_problem = ""  # why the configured cloud engine cannot start (a settings error)
         self._brain_lock = threading.Lock()
         self.warm_on_start = False
         self.ready_message = ""
@@ -168,6 +171,14 @@ class ServerState:
     def voice_ask(self, question: str, history: list[HistoryTurn]) -> Answer:
         return self.answer(question, history, source="voice")
 
+    def stored_history(self, conversation_id: str) -> list[HistoryTurn]:
+        """The stored turns of a conversation, for a cloud session that continues it."""
+        data = self.store.history(conversation_id) or {"turns": []}
+        role_ok = ("user", "assistant")
+        return [
+            HistoryTurn(t["role"], t["text"]) for t in data["turns"] if t["role"] in role_ok and t["text"]
+        ]
+
 
 def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
@@ -179,7 +190,13 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
     require_token = bearer_dependency(token)
     auth = [Depends(require_token)]
 
-    if state.engine is None and settings.realtime.engine == "local":
+    if settings.realtime.engine in ("azure", "openai"):
+        state.cloud, state.cloud_problem = cloud_mod.build(state)
+    # The local engine runs as the cloud's fallback too (realtime.fallback = local).
+    local_wanted = settings.realtime.engine == "local" or (
+        state.cloud is not None and settings.realtime.fallback == "local"
+    )
+    if state.engine is None and local_wanted:
         state.engine = voice_bridge.build_local_engine(
             settings, state.voice_ask, state.publish, state.cancel_query
         )
@@ -197,6 +214,8 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
         try:
             yield
         finally:
+            if state.cloud is not None:
+                await state.cloud.aclose()
             if state.engine is not None:
                 with contextlib.suppress(Exception):
                     await voice_bridge.close(state.engine)
@@ -266,7 +285,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
             "version": __version__,
             "engine": kind,
             "engine_label": ENGINE_LABELS.get(kind, kind),
-            "realtime_available": kind == "local" and state.engine is not None,
+            "realtime_available": state.engine is not None or state.cloud is not None,
             "voices": VOICES,
             "voice": settings.realtime.voice,
             "auth_required": bool(token),
@@ -353,18 +372,23 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
     @app.post("/api/realtime/session", dependencies=auth)
     async def realtime_session(body: SessionRequest, request: Request) -> dict[str, Any]:
         kind = settings.realtime.engine
+        fallback_reason = ""
         if kind != "local":
-            raise problem(
-                501,
-                "engine_not_supported",
-                f"The {ENGINE_LABELS.get(kind, kind)} realtime engine is not available in this build yet. "
-                "Start datavox with --engine local to talk, or type your question.",
-            )
+            if state.cloud is None:
+                raise problem(
+                    503, "engine_unavailable", state.cloud_problem or "The cloud engine is not set up."
+                )
+            limit(state.secret_bucket, request, "voice sessions")
+            out = await cloud_mod.start_session(state, body.conversation_id, body.voice, VOICES)
+            if "secret" in out:
+                return out
+            kind, fallback_reason = "local", str(out.get("reason") or "")
         if state.engine is None:
             raise problem(
                 503, "engine_unavailable", "Voice is not available on this server. Type your question."
             )
-        limit(state.secret_bucket, request, "voice sessions")
+        if not fallback_reason:  # a fallback session was counted on the cloud path already
+            limit(state.secret_bucket, request, "voice sessions")
         conversation_id = body.conversation_id or new_conversation_id()
         state.store.ensure(conversation_id)
         voice = body.voice if body.voice in VOICES else settings.realtime.voice
@@ -392,6 +416,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
             ) from exc
         state.metrics.sessions.labels(kind).inc()
         return {
+            **({"fallback_reason": fallback_reason} if fallback_reason else {}),
             "engine": kind,
             "secret": minted["value"],
             "expires_at": minted.get("expires_at"),
@@ -442,7 +467,9 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
             state.metrics.event_streams.dec()
 
     # --- the local realtime engine's own routes (`/v1/realtime/*`) --------------------------------------
-    if state.engine is not None and settings.realtime.engine == "local":
+    if state.cloud is not None:
+        app.include_router(cloud_mod.create_router(state.cloud, auth))
+    if state.engine is not None and local_wanted:
         router = voice_bridge.build_router(state.engine, require_token)
         if router is not None:
             app.include_router(router)
