@@ -184,6 +184,7 @@ async def dial(base: str, session: dict[str, Any], track: Any | None = None) -> 
     page = Page(pc, channel, received, session, res.status_code, res.headers.get("location", ""))
     if res.status_code == 201:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=res.text, type="answer"))
+        await until(lambda: channel.readyState == "open", what="the data channel")
     else:
         page.received.append({"type": "http.error", "status": res.status_code, "body": res.json()})
     return page
