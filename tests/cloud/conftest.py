@@ -45,7 +45,9 @@ class ScriptBrain:
         self.asked.append((question, list(history)))
         self.hold.wait(10)
         if "hello" in question.lower():
-            return Answer(question=question, intent=Intent.CONVERSATIONAL, answer="Hi there.", engine="script")
+            return Answer(
+                question=question, intent=Intent.CONVERSATIONAL, answer="Hi there.", engine="script"
+            )
         return Answer(
             question=question,
             intent=Intent.STATISTICAL,
@@ -62,7 +64,9 @@ class ScriptBrain:
         self.hold.set()
 
 
-def cloud_settings(tmp_path: Path, cloud: FakeRealtimeCloud, kind: str = "azure", **realtime: Any) -> Settings:
+def cloud_settings(
+    tmp_path: Path, cloud: FakeRealtimeCloud, kind: str = "azure", **realtime: Any
+) -> Settings:
     base = Settings()
     rt = RealtimeSettings(
         engine=kind,  # type: ignore[arg-type]

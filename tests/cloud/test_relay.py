@@ -98,12 +98,16 @@ async def test_azure_hides_the_tool_from_the_browser(tmp_path: Path, cloud: Fake
             await _say(cloud, "How many races were there in 2021?")
             await events.wait("answer")
             await until(lambda: len(call.responses) == 2)
-            await until(lambda: any(e["type"] == "response.output_audio_transcript.done" for e in page.received))
+            await until(
+                lambda: any(e["type"] == "response.output_audio_transcript.done" for e in page.received)
+            )
             await page.pc.close()
     kinds = {e["type"] for e in page.received}
     # The instructions and the tool's definition and calls stay off the data channel (§3.4 filter)...
     assert not kinds & {"session.created", "session.updated", "response.function_call_arguments.done"}
-    assert "query_database" not in json.dumps([e for e in page.received if e["type"] != "conversation.item.added"])
+    assert "query_database" not in json.dumps(
+        [e for e in page.received if e["type"] != "conversation.item.added"]
+    )
     # ...while the page still gets what it shows: the transcript of the spoken answer.
     assert "response.output_audio_transcript.done" in kinds
 
