@@ -22,11 +22,11 @@ import httpx
 import pytest
 import uvicorn
 import websockets
+from tests.fakes.realtime_cloud import FakeRealtimeCloud
 
 from datavox.config import DatabaseSettings, RealtimeSettings, Secrets, ServerSettings, Settings
 from datavox.server.app import create_app
 from datavox.types import Answer, HistoryTurn, Intent
-from tests.fakes.realtime_cloud import FakeRealtimeCloud
 
 KEY = "fake-server-key-0123456789"
 TOKEN = "app-token-abcdefghijkl"

@@ -1,4 +1,4 @@
-"""Barge-in and failures against the FAKE realtime cloud: each gives the user a clear message, none loses a turn."""
+"""Barge-in and failures against the FAKE realtime cloud: a clear message for each, no turn lost."""
 
 from __future__ import annotations
 
@@ -109,7 +109,6 @@ async def test_a_dropped_sideband_is_rejoined_and_the_turn_goes_on(
             assert "Press talk" in error["message"] and "conversation is kept" in error["message"]
         await page.pc.close()  # type: ignore[attr-defined]
         import httpx
-
         from tests.cloud.conftest import TOKEN
 
         async with httpx.AsyncClient() as http:

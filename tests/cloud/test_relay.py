@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from tests.cloud.conftest import (
     KEY,
     ScriptBrain,
