@@ -38,6 +38,9 @@ from datavox.realtime.costs import TurnUsage
 from datavox.types import Answer, HistoryTurn
 
 log = logging.getLogger("datavox.realtime.cloud")
+# The websockets library logs the handshake's headers (the server key) at DEBUG: its own logger, never DEBUG.
+_ws_log = logging.getLogger("datavox.realtime.sideband.ws")
+_ws_log.setLevel(logging.INFO)
 
 AskFn = Callable[[str, list[HistoryTurn]], Answer]
 PublishFn = Callable[[str, dict[str, Any]], None]
@@ -133,7 +136,10 @@ class Sideband:
             try:
                 headers = await asyncio.to_thread(self.target.server_headers)  # Entra may fetch a token
                 async with connect(
-                    self.target.sideband_url(self.call_id), additional_headers=headers, open_timeout=10
+                    self.target.sideband_url(self.call_id),
+                    additional_headers=headers,
+                    open_timeout=10,
+                    logger=_ws_log,
                 ) as ws:
                     self._ws = ws
                     failures = 0
