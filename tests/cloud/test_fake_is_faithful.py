@@ -1,5 +1,7 @@
-"""The official `openai` SDK's realtime client against the FAKE cloud: the same calls that work against the
-provider work against the fake, so the fake's shapes are the SDK's shapes (and datavox's tests mean something).
+"""The official `openai` SDK's realtime client against the FAKE cloud.
+
+The same calls that work against the provider work against the fake, so the fake's shapes are the SDK's
+shapes (and datavox's tests mean something).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Connect ways, orchestration modes, Entra auth, the real F1 database, and keys that never leak (FAKE cloud)."""
+"""Connect ways, orchestration modes, Entra auth, the real F1 database, no leaked key (FAKE cloud)."""
 
 from __future__ import annotations
 
