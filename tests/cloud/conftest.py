@@ -73,8 +73,7 @@ def cloud_settings(
         azure_endpoint=cloud.azure_endpoint if kind == "azure" else "",
         azure_deployment="gpt-realtime-dep" if kind == "azure" else "",
         openai_base_url=cloud.openai_base,
-        fallback="none",
-        **realtime,
+        **{"fallback": "none", **realtime},
     )
     return replace(
         base,
