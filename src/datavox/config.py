@@ -239,3 +239,23 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         **{name: next((env[e] for e in names if env.get(e)), "") for name, names in SECRET_ENV.items()}
     )
     return Settings(**built, secrets=secrets, source=source)
+
+
+def llm_with_realtime_credentials(settings: Settings) -> Settings:
+    """The LLM settings, with the realtime cloud's credentials where the LLM's own are unset.
+
+    One Azure resource (or one OpenAI account) usually serves both the realtime voice and the brain's LLM, so
+    `realtime.engine = azure` plus `llm.provider = azure` needs the endpoint and key only once. Only the same
+    cloud is reused: an OpenAI realtime key is never sent to an Azure LLM endpoint, nor the other way round.
+    """
+    llm, rt, sec = settings.llm, settings.realtime, settings.secrets
+    if llm.provider not in ("azure", "openai") or rt.engine != llm.provider:
+        return settings
+    new_llm, new_sec = llm, sec
+    if llm.provider == "azure" and not llm.azure_endpoint and rt.azure_endpoint:
+        new_llm = replace(llm, azure_endpoint=rt.azure_endpoint)
+    if not sec.llm_api_key and sec.realtime_api_key:
+        new_sec = replace(sec, llm_api_key=sec.realtime_api_key)
+    if new_llm is llm and new_sec is sec:
+        return settings
+    return replace(settings, llm=new_llm, secrets=new_sec)

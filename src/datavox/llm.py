@@ -37,7 +37,7 @@ from typing import Any
 import openai
 from openai import Omit, OpenAI
 
-from datavox.config import ConfigError, Settings
+from datavox.config import ConfigError, Settings, llm_with_realtime_credentials
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,7 @@ class LlmClient:
         sleep: Callable[[float], None] = time.sleep,
         budget_s: float | None = None,
     ) -> None:
+        settings = llm_with_realtime_credentials(settings)  # one Azure resource for voice and LLM
         self.settings = settings
         self.provider = settings.llm.provider
         self.timeout_s = settings.llm.timeout_s
