@@ -178,6 +178,10 @@ def doctor_command(ctx: click.Context, skip_speech: bool, db: str | None) -> Non
     ]
     if not skip_speech:
         checks.append(("speech models", _check_speech()))
+    if settings.realtime.engine in ("azure", "openai"):
+        from datavox.realtime.doctor import check_cloud
+
+        checks.append(("cloud realtime", check_cloud(settings)))
     failed = 0
     for name, (ok, detail) in checks:
         mark = click.style("ok  ", fg="green") if ok else click.style("FAIL", fg="red")
