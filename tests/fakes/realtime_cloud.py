@@ -72,6 +72,7 @@ class FakeRealtimeCloud:
         entra_tokens: tuple[str, ...] = (),
         delay_s: float = 0.0,
         transcripts: dict[float, str] | None = None,
+        media: bool = True,
     ) -> None:
         self.key = key
         self.deployments = set(deployments)
@@ -79,6 +80,7 @@ class FakeRealtimeCloud:
         self.entra_tokens = set(entra_tokens)
         self.delay_s = delay_s
         self.transcripts = transcripts or {}  # audio seconds → what the "user said"
+        self.media = media  # False (bench cloud): calls get a canned answer, no WebRTC; say() drives turns
         self.requests: list[Recorded] = []
         self.secrets: dict[str, dict[str, Any]] = {}
         self.calls: dict[str, FakeModelCall] = {}
@@ -235,7 +237,7 @@ class FakeRealtimeCloud:
         webrtc_filter = azure and request.query_params.get("webrtcfilter") == "on"
         call = FakeModelCall(call_id, session, delay_s=self.delay_s, webrtc_filter=webrtc_filter)
         try:
-            answer = await self._answer(call, sdp)
+            answer = await self._answer(call, sdp) if self.media else "v=0\r\ns=FAKE-no-media\r\n"
         except Exception as exc:
             return _err(400, "invalid_offer", f"Could not accept the offer: {exc}")
         self.calls[call_id] = call

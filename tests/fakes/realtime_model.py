@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -75,6 +76,12 @@ class FakeModelCall:
         self._task: asyncio.Task[None] | None = None
         self._response_id: str | None = None
         self._cancelling: asyncio.Future[None] | None = None
+        # Tool turnaround as the cloud sees it (bench cloud): call done → output + response.create received.
+        self.call_done_at: dict[str, float] = {}
+        self.call_turn: dict[str, str] = {}  # call_id → the user item it answers
+        self.turnaround_ms: dict[str, float] = {}
+        self._answered: list[str] = []
+        self._last_user: str | None = None
 
     # --- connections -------------------------------------------------------------------------------
     def emit(self, event: dict[str, Any]) -> None:
@@ -104,10 +111,16 @@ class FakeModelCall:
                     return
                 self.pending_calls.pop(str(item["call_id"]))
                 self.outputs.append(item)
+                self._answered.append(str(item["call_id"]))
             self.items.append(item)
             self.emit(ev("conversation.item.added", previous_item_id=None, item=item))
             self.emit(ev("conversation.item.done", item=item))
         elif kind == "response.create":
+            now = time.perf_counter()
+            for call_id in self._answered:
+                if call_id in self.call_done_at:
+                    self.turnaround_ms[call_id] = (now - self.call_done_at[call_id]) * 1000.0
+            self._answered.clear()
             if self._task is not None and not self._task.done():
                 self.emit(self._error("conversation_already_has_active_response", "a response runs", event))
                 return
@@ -155,6 +168,7 @@ class FakeModelCall:
             )
         )
         item["content"][0]["transcript"] = text
+        self._last_user = item_id
         td = (self.session.get("audio") or {}).get("input", {}).get("turn_detection") or {}
         if td.get("create_response", True):
             self._task = asyncio.ensure_future(self._respond({}, question=text))
@@ -182,6 +196,10 @@ class FakeModelCall:
         response["usage"] = usage(words_in, words_out)
         self.responses.append(response)
         self.emit(ev("response.done", response=response))
+        for out in response["output"]:
+            if out.get("type") == "function_call":
+                self.call_done_at[out["call_id"]] = time.perf_counter()
+                self.call_turn[out["call_id"]] = self._last_user or ""
         self._response_id = None
 
     def _reply_text(self, params: dict[str, Any]) -> str:

@@ -271,15 +271,16 @@ class Sideband:
 
     async def _ask(self, run: ToolRun, question: str) -> Answer:
         def work() -> Answer:
+            # Timed inside the worker: the brain's own time, so waiting for a free thread counts as datavox's.
             run.thread_id = threading.get_ident()
-            return self.ask(question, list(self.history[:-1]) if self.history else [])
+            started = time.monotonic()
+            try:
+                return self.ask(question, list(self.history[:-1]) if self.history else [])
+            finally:
+                run.turn.tool_ms += (time.monotonic() - started) * 1000.0
 
-        started = time.monotonic()
-        run.turn.tool_started_at = started
-        try:
-            return await asyncio.to_thread(work)
-        finally:
-            run.turn.tool_ms += (time.monotonic() - started) * 1000.0
+        run.turn.tool_started_at = time.monotonic()
+        return await asyncio.to_thread(work)
 
     async def _tool(self, run: ToolRun, question: str) -> None:
         try:
