@@ -75,8 +75,15 @@ export function App() {
   const [question, setQuestion] = useState("");
   const [log, setLog] = useState<LogEntry[]>([]);
   const [booting, setBooting] = useState(true);
+  // Which engine answers now and why, when it is not the configured one (cloud fallback to local).
+  const [engineNow, setEngineNow] = useState<{ engine: string; reason: string } | null>(null);
 
   const callRef = useRef<RealtimeCall | null>(null);
+  // A cloud call that must move on (fallback to the local engine, or the provider's session limit near):
+  // end it and start the next session, which the server gives to the right engine with the conversation.
+  const callEngineRef = useRef<string>("");
+  const restartCallRef = useRef<() => void>(() => undefined);
+  const [restartWanted, setRestartWanted] = useState(false);
   const micRef = useRef<MediaStream | null>(null);
   const micMeterRef = useRef<LevelMeter | null>(null);
   const remoteMeterRef = useRef<LevelMeter | null>(null);
@@ -149,6 +156,10 @@ export function App() {
         else if (ev.type === "timings" && ev.timings_ms) dispatch({ type: "timings", id, timings: ev.timings_ms });
         else if (ev.type === "turn.cancelled") dispatch({ type: "turn.cancelled", id });
         else if (ev.type === "error") setProblem(problemFor(ev.code ?? "error", ev.message));
+        else if (ev.type === "engine" && ev.engine) {
+          setEngineNow({ engine: ev.engine, reason: ev.reason ?? "" });
+          if (ev.engine === "local" && callRef.current && callEngineRef.current !== "local") setRestartWanted(true);
+        } else if (ev.type === "session.renew" && callRef.current) setRestartWanted(true);
       },
     });
     return () => es.close();
@@ -226,6 +237,8 @@ export function App() {
       micMeterRef.current = meter(mic);
       const session = await api.realtimeSession({ conversation_id: conversationId, voice });
       addLog("http", "in", { type: "realtime.session", engine: session.engine, expires_at: session.expires_at });
+      setEngineNow({ engine: session.engine, reason: session.fallback_reason ?? "" });
+      callEngineRef.current = session.engine;
       setPhase("connecting");
       const call = new RealtimeCall({
         mic,
@@ -233,6 +246,15 @@ export function App() {
         voice,
         onEvent: onRtcEvent,
         onState: onCallState,
+        onCallStarted: (location) => {
+          // Direct cloud connect: datavox joins the call (tools, transcripts, rows) by its id.
+          const callId = location?.split("/").pop();
+          if (session.attach_url && callId) {
+            void api
+              .attachCall(session.attach_url, { call_id: callId, secret: session.secret, conversation_id: session.conversation_id })
+              .catch((err: unknown) => setProblem(problemFromError(err)));
+          }
+        },
         onRemoteStream: (remote) => {
           if (audioRef.current) {
             audioRef.current.srcObject = remote;
@@ -253,6 +275,19 @@ export function App() {
   }, [conversationId, voice, addLog, onRtcEvent, onCallState, endCall]);
 
   useEffect(() => () => endCall(), [endCall]);
+  useEffect(() => {
+    restartCallRef.current = () => {
+      endCall();
+      void startCall();
+    };
+  }, [endCall, startCall]);
+  // Never cut an answer short: move on once the bot has finished speaking.
+  useEffect(() => {
+    if (restartWanted && !conv.responding) {
+      setRestartWanted(false);
+      if (callRef.current) restartCallRef.current();
+    }
+  }, [restartWanted, conv.responding]);
 
   const stopAnswer = useCallback(() => {
     callRef.current?.interrupt();
@@ -311,7 +346,15 @@ export function App() {
         <dl className="facts">
           <div>
             <dt>Engine</dt>
-            <dd data-testid="engine">{config ? config.engine_label : "…"}</dd>
+            <dd data-testid="engine">
+              {engineNow && engineNow.engine !== config?.engine ? engineLabel(engineNow.engine) : config ? config.engine_label : "…"}
+              {engineNow?.reason ? (
+                <small className="muted" data-testid="engine-reason">
+                  {" "}
+                  ({engineNow.reason})
+                </small>
+              ) : null}
+            </dd>
           </div>
           <div>
             <dt>Voice call</dt>
@@ -441,4 +484,8 @@ export function App() {
       </footer>
     </div>
   );
+}
+
+function engineLabel(engine: string): string {
+  return ({ local: "Local (offline)", azure: "Azure OpenAI", openai: "OpenAI" } as Record<string, string>)[engine] ?? engine;
 }

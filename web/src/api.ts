@@ -76,6 +76,8 @@ export const api = {
   }) => call<AnswerData & { conversation_id: string; turn_id: string }>("POST", "/api/ask", body),
   realtimeSession: (body: { conversation_id: string | null; voice: string }) =>
     call<RealtimeSession>("POST", "/api/realtime/session", body),
+  attachCall: (url: string, body: { call_id: string; secret: string; conversation_id: string }) =>
+    call<void>("POST", url, body),
   reportTimings: (conversationId: string, turnId: string, timings: Record<string, number>) =>
     call<void>("POST", `/api/conversations/${encodeURIComponent(conversationId)}/timings`, {
       turn_id: turnId,

@@ -13,6 +13,8 @@ export interface CallOptions {
   onEvent: (event: RealtimeEvent, direction: "in" | "out") => void;
   onRemoteStream: (stream: MediaStream) => void;
   onState: (state: CallState) => void;
+  /** The SDP answer's `Location` (the call id), for cloud sessions that datavox joins by id. */
+  onCallStarted?: (location: string | null) => void;
 }
 
 // Without trickle ICE the offer must carry its candidates; local gathering takes milliseconds, but a
@@ -94,6 +96,7 @@ export class RealtimeCall {
       headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${opts.session.secret}` },
     });
     if (!res.ok) throw await sdpError(res);
+    opts.onCallStarted?.(res.headers.get("Location"));
     await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
   }
 

@@ -33,6 +33,9 @@ export interface AppEvent {
   timings_ms?: Record<string, number>;
   code?: string;
   message?: string;
+  /** `engine` events (cloud engines): which engine answers now, and why. */
+  engine?: string;
+  reason?: string;
 }
 
 export interface ServerConfig {
@@ -54,6 +57,10 @@ export interface RealtimeSession {
   conversation_id: string;
   voice: string;
   model: string;
+  /** Cloud engines, `connect = direct`: where to tell datavox the call id, so it can join the call. */
+  attach_url?: string;
+  /** Set when the local engine took this session instead of the configured cloud. */
+  fallback_reason?: string;
 }
 
 export interface StoredTurn extends AnswerData {
