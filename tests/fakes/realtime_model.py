@@ -82,6 +82,9 @@ class FakeModelCall:
         self.turnaround_ms: dict[str, float] = {}
         self._answered: list[str] = []
         self._last_user: str | None = None
+        self.transcribed_at: dict[str, float] = {}
+        self.turn_ms: dict[str, float] = {}  # user item → transcript done until its spoken answer is done
+        self.create_ms: dict[str, float] = {}  # user item → transcript done until a client's response.create
 
     # --- connections -------------------------------------------------------------------------------
     def emit(self, event: dict[str, Any]) -> None:
@@ -117,6 +120,10 @@ class FakeModelCall:
             self.emit(ev("conversation.item.done", item=item))
         elif kind == "response.create":
             now = time.perf_counter()
+            if self._last_user in self.transcribed_at:
+                self.create_ms.setdefault(
+                    self._last_user, (now - self.transcribed_at[self._last_user]) * 1000.0
+                )
             for call_id in self._answered:
                 if call_id in self.call_done_at:
                     self.turnaround_ms[call_id] = (now - self.call_done_at[call_id]) * 1000.0
@@ -169,6 +176,7 @@ class FakeModelCall:
         )
         item["content"][0]["transcript"] = text
         self._last_user = item_id
+        self.transcribed_at[item_id] = time.perf_counter()
         td = (self.session.get("audio") or {}).get("input", {}).get("turn_detection") or {}
         if td.get("create_response", True):
             self._task = asyncio.ensure_future(self._respond({}, question=text))
@@ -196,6 +204,9 @@ class FakeModelCall:
         response["usage"] = usage(words_in, words_out)
         self.responses.append(response)
         self.emit(ev("response.done", response=response))
+        user = self._last_user
+        if user in self.transcribed_at and any(o.get("type") == "message" for o in response["output"]):
+            self.turn_ms.setdefault(user, (time.perf_counter() - self.transcribed_at[user]) * 1000.0)
         for out in response["output"]:
             if out.get("type") == "function_call":
                 self.call_done_at[out["call_id"]] = time.perf_counter()

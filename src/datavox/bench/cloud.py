@@ -71,7 +71,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(settings: Settings, cloud: Any, work: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    settings: Settings, cloud: Any, work: Path, orchestration: str = "tools"
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATAVOX_", "AZURE_OPENAI", "OPENAI_"))}
     env |= {
@@ -81,6 +83,7 @@ def start_server(settings: Settings, cloud: Any, work: Path) -> tuple[subprocess
         "DATAVOX_REALTIME_ENGINE": "openai",
         "DATAVOX_REALTIME_OPENAI_BASE_URL": cloud.openai_base,
         "DATAVOX_REALTIME_CONNECT": "direct",
+        "DATAVOX_REALTIME_ORCHESTRATION": orchestration,
         "DATAVOX_REALTIME_FALLBACK": "none",
         "DATAVOX_REALTIME_API_KEY": KEY,
         "DATAVOX_API_TOKEN": TOKEN,
@@ -143,20 +146,24 @@ class Session:
             if event.get("type") == "timings":
                 self.brain_ms[str(event.get("turn_id"))] = float(event["timings_ms"].get("cloud_tool_ms", 0))
 
-    async def turn(self, question: str) -> tuple[float, float] | None:
-        """(turnaround at the cloud, brain time) in ms for one spoken question."""
+    async def turn(self, question: str) -> tuple[float, float, float] | None:
+        """(datavox's turnaround as the cloud sees it, brain time, whole turn) in ms for one question.
+
+        Turnaround: tools mode, function call done → output + response.create; classify mode, transcript
+        done → response.create. Whole turn: transcript done → the spoken answer's response.done.
+        """
         call = self.cloud.call(self.call_id)
-        before = len(call.turnaround_ms)
         item_id = await asyncio.wrap_future(
             asyncio.run_coroutine_threadsafe(call.say(question), self.cloud.loop)
         )
         deadline = time.monotonic() + 30
-        while item_id not in self.brain_ms or len(call.turnaround_ms) <= before:
+        while item_id not in self.brain_ms or item_id not in call.turn_ms:
             if time.monotonic() > deadline:
                 return None
             await asyncio.sleep(0.01)
-        call_id = next(c for c, turn in call.call_turn.items() if turn == item_id)
-        return call.turnaround_ms[call_id], self.brain_ms[item_id]
+        call_id = next((c for c, turn in call.call_turn.items() if turn == item_id), None)
+        turnaround = call.turnaround_ms[call_id] if call_id else call.create_ms[item_id]
+        return turnaround, self.brain_ms[item_id], call.turn_ms[item_id]
 
     async def close(self) -> None:
         if self._reader is not None:
@@ -164,9 +171,13 @@ class Session:
         await self.ws.close()
 
 
-async def level(base: str, cloud: Any, sessions: int, turns: int, think_s: float) -> tuple[list[float], int]:
-    """`sessions` pages at once, each asking `turns` questions; datavox's added ms per turn, and failures."""
+async def level(
+    base: str, cloud: Any, sessions: int, turns: int, think_s: float
+) -> tuple[list[float], int, list[float]]:
+    """`sessions` pages at once, each asking `turns` questions: datavox's added ms per turn, failures, and
+    whole-turn ms."""
     added: list[float] = []
+    whole: list[float] = []
     failed = 0
     limits = httpx.Limits(max_connections=sessions + 10)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
@@ -182,11 +193,12 @@ async def level(base: str, cloud: Any, sessions: int, turns: int, think_s: float
                     failed += 1
                 else:
                     added.append(max(0.0, result[0] - result[1]))
+                    whole.append(result[2])
                 await asyncio.sleep(think_s * random.uniform(0.5, 1.5))
 
         await asyncio.gather(*(drive(p) for p in pages))
         await asyncio.gather(*(p.close() for p in pages))
-    return added, failed
+    return added, failed, whole
 
 
 def baseline(settings: Settings, rounds: int) -> list[float]:
@@ -214,6 +226,13 @@ def baseline(settings: Settings, rounds: int) -> list[float]:
 )
 @click.option("--turns-per-session", default=3, show_default=True)
 @click.option(
+    "--orchestration",
+    type=click.Choice(["tools", "classify"]),
+    default="tools",
+    show_default=True,
+    help="tools: the model calls query_database; classify: datavox fetches first (the seed's flow).",
+)
+@click.option(
     "--think", "think_s", default=4.0, show_default=True, help="Seconds between a page's questions."
 )
 @db_option
@@ -224,6 +243,7 @@ def command(
     turns: int,
     levels: str,
     turns_per_session: int,
+    orchestration: str,
     think_s: float,
     db: str | None,
 ) -> None:
@@ -236,15 +256,15 @@ def command(
     direct = baseline(settings, max(1, turns // len(QUESTIONS)))
     click.echo(f"  brain.ask                      {line(direct)}")
     with tempfile.TemporaryDirectory() as tmp, fake_cloud(delay_ms / 1000.0) as cloud:
-        proc, base = start_server(settings, cloud, Path(tmp))
+        proc, base = start_server(settings, cloud, Path(tmp), orchestration)
         try:
-            with click.progressbar(length=1, label="sequential tool turns") as bar:
-                added, failed = asyncio.run(level(base, cloud, 1, turns, 0.05))
-                bar.update(1)
-            click.echo(f"  datavox added per tool turn    {line(added)}   failed {failed}")
+            click.echo(f"{turns} sequential turns, orchestration {orchestration}:")
+            added, failed, whole = asyncio.run(level(base, cloud, 1, turns, 0.05))
+            click.echo(f"  datavox added per turn         {line(added)}   failed {failed}")
+            click.echo(f"  whole turn (transcript→answer) {line(whole)}")
             best = 0
             for n in [int(x) for x in levels.split(",") if x.strip()]:
-                added, failed = asyncio.run(level(base, cloud, n, turns_per_session, think_s))
+                added, failed, _ = asyncio.run(level(base, cloud, n, turns_per_session, think_s))
                 p95 = pct(added, 0.95)
                 ok = failed == 0 and p95 < 50.0
                 best = n if ok else best
