@@ -131,3 +131,47 @@ async def test_a_provider_error_event_reaches_the_user(tmp_path: Path, cloud: Fa
     assert error["code"] == "cloud_server_error"
     assert "Ask again" in error["message"]
     assert "FAKE internal error" not in error["message"]  # provider text is not shown as is
+
+
+async def test_a_new_session_carries_the_last_turns_of_the_conversation(
+    tmp_path: Path, cloud: FakeRealtimeCloud
+) -> None:
+    settings = cloud_settings(tmp_path, cloud, "openai", history_turns=2)
+    with serve(settings, ScriptBrain()) as base:
+        session, page = await _call(base, cloud)
+        conv = session["conversation_id"]
+        async with event_stream(base, conv) as events:
+            await asyncio.to_thread(cloud.say, "Who won the 2023 title?")
+            await events.wait("answer")
+        await page.pc.close()  # type: ignore[attr-defined]
+        renewed = (await new_session(base, conv)).json()
+        second = await dial(base, renewed)
+        await until(lambda: len(cloud.calls) == 2 and cloud.sideband_count() == 1)
+        call = cloud.call()
+        await until(lambda: len([e for e in call.received if e["type"] == "conversation.item.create"]) == 2)
+        await second.pc.close()
+    seeded = [e["item"] for e in call.received if e["type"] == "conversation.item.create"]
+    assert [(i["role"], i["content"][0]["text"]) for i in seeded] == [
+        ("user", "Who won the 2023 title?"),
+        ("assistant", "Max Verstappen won the 2023 title with 575 points."),
+    ]
+
+
+async def test_an_exhausted_rate_limit_holds_new_requests_until_it_resets(cloud: FakeRealtimeCloud) -> None:
+    import time
+
+    from datavox.realtime.cloud import CloudClient, CloudTarget
+
+    client = CloudClient(
+        CloudTarget("openai", cloud.openai_base, "gpt-realtime", "fake-server-key-0123456789")
+    )
+    from datavox.server.cloud import CloudService
+
+    CloudService._on_rate_limits(  # type: ignore[arg-type]
+        type("S", (), {"client": client})(),
+        [{"name": "requests", "limit": 100, "remaining": 0, "reset_seconds": 0.3}],
+    )
+    started = time.monotonic()
+    await client.mint_secret({"type": "realtime", "model": "gpt-realtime"}, 60)
+    await client.aclose()
+    assert time.monotonic() - started >= 0.25
