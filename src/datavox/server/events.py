@@ -9,6 +9,10 @@ Events (all carry `type`, `conversation_id`, `turn_id` where there is a turn, an
 - `answer`: `answer` = `Answer.to_dict()` (sql, columns, rows, truncated, chart, timings_ms, error, ...).
 - `timings`: `timings_ms` for the turn, by stage.
 - `error`: `code`, `message`.
+- `turn.cancelled`: `reason` (barge-in while the answer or its query ran).
+- Cloud engines (server/cloud.py): `engine` (`engine`, `reason`: which engine answers now and why),
+  `usage` (`usage`: tokens in/out, text and audio, and `cost_usd` of a turn), `assistant.transcript`
+  (`text`: what the model said), `session.renew` (start a new session: the provider's limit is near).
 
 `publish(conversation_id, event)` is safe from any thread: the voice engine calls it from its workers.
 """
