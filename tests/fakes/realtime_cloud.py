@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -347,7 +349,15 @@ class FakeRealtimeCloud:
                 Route(f"{prefix}/realtime/calls", self.create_call, methods=["POST"]),
                 WebSocketRoute(f"{prefix}/realtime", self.realtime_ws),
             ]
-        return Starlette(routes=routes)
+        # A page dialing the cloud itself (connect = direct) needs CORS and to read `Location`.
+        cors = Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["POST"],
+            allow_headers=["*"],
+            expose_headers=["Location"],
+        )
+        return Starlette(routes=routes, middleware=[cors])
 
     def __enter__(self) -> FakeRealtimeCloud:
         config = uvicorn.Config(
