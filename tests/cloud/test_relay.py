@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.cloud.conftest import (
     KEY,
@@ -54,7 +55,12 @@ async def test_a_spoken_question_is_answered_by_the_tool_on_the_server(
             usage = (await events.wait("usage"))[0]["usage"]
             assert usage["output_audio_tokens"] > 0 and usage["cost_usd"] > 0
             await page.pc.close()
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(base + "/metrics")).text
         assert brain.asked[0][0] == "Who won the 2023 drivers title?"
+    assert 'datavox_turn_latency_seconds_count{stage="voice_cloud_tool"} 1.0' in metrics
+    cost = next(x for x in metrics.splitlines() if x.startswith("datavox_cloud_cost_usd_total "))
+    assert float(cost.split()[1]) > 0
 
     secrets_req = next(r for r in cloud.requests if r.path.endswith("/realtime/client_secrets"))
     calls_req = next(r for r in cloud.requests if r.path.endswith("/realtime/calls"))
