@@ -4,6 +4,7 @@ from the real F1 database; the page shows the SQL, the rows and what the model s
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -36,7 +37,9 @@ def f1_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def serve(f1: Path, work: Path, cloud: FakeRealtimeCloud, connect: str) -> Iterator[str]:
+def serve(
+    f1: Path, work: Path, cloud: FakeRealtimeCloud, connect: str, extra: dict[str, str] | None = None
+) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATAVOX_", "AZURE_", "OPENAI_"))}
     env |= {
@@ -50,7 +53,7 @@ def serve(f1: Path, work: Path, cloud: FakeRealtimeCloud, connect: str) -> Itera
         "DATAVOX_REALTIME_CONNECT": connect,
         "DATAVOX_REALTIME_FALLBACK": "none",
         "AZURE_OPENAI_API_KEY": KEY,
-    }
+    } | (extra or {})
     log = (work / "serve.log").open("w")
     cmd = [sys.executable, "-m", "datavox.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -74,13 +77,8 @@ def serve(f1: Path, work: Path, cloud: FakeRealtimeCloud, connect: str) -> Itera
     assert KEY not in (work / "serve.log").read_text()
 
 
-@pytest.mark.parametrize("connect", ["relay", "direct"])
-def test_a_spoken_question_through_the_fake_cloud(f1_path: Path, tmp_path: Path, connect: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    wav = tmp_path / "question.wav"
-    wav.write_bytes(speech_wav(QUESTION))
-    args = [
+def chromium_args(wav: Path) -> list[str]:
+    return [
         "--no-sandbox",
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
@@ -88,6 +86,15 @@ def test_a_spoken_question_through_the_fake_cloud(f1_path: Path, tmp_path: Path,
         "--allow-loopback-in-peer-connection",
         "--autoplay-policy=no-user-gesture-required",
     ]
+
+
+@pytest.mark.parametrize("connect", ["relay", "direct"])
+def test_a_spoken_question_through_the_fake_cloud(f1_path: Path, tmp_path: Path, connect: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    wav = tmp_path / "question.wav"
+    wav.write_bytes(speech_wav(QUESTION))
+    args = chromium_args(wav)
     with FakeRealtimeCloud(key=KEY, transcripts={2.5: QUESTION}) as cloud:
         for url in serve(f1_path, tmp_path, cloud, connect):
             with sync_playwright() as pw:
@@ -117,3 +124,55 @@ def test_a_spoken_question_through_the_fake_cloud(f1_path: Path, tmp_path: Path,
         assert calls_req.headers.get("origin", "").startswith("http://127.0.0.1")  # the page dialed the cloud
     else:
         assert "origin" not in calls_req.headers  # datavox relayed it
+
+
+def record_session(sessions: list[dict[str, Any]], response: Any) -> None:
+    if response.url.endswith("/api/realtime/session"):
+        sessions.append(response.json())
+
+
+def test_a_slow_cloud_shows_the_switch_to_the_local_engine(f1_path: Path, tmp_path: Path) -> None:
+    """The FAKE cloud takes 400 ms per response: after the first answer the running average is over the
+    limit, the page says the local engine answers now and why, and its next session is a local one."""
+    from playwright.sync_api import sync_playwright
+
+    wav = tmp_path / "question.wav"
+    wav.write_bytes(speech_wav(QUESTION))
+    slow = {
+        "DATAVOX_REALTIME_FALLBACK": "local",
+        "DATAVOX_REALTIME_FALLBACK_MS": "200",
+        "DATAVOX_REALTIME_FALLBACK_WINDOW": "1",
+    }
+    sessions: list[dict[str, Any]] = []  # what the page got from POST /api/realtime/session
+    with FakeRealtimeCloud(key=KEY, transcripts={2.5: QUESTION}, delay_s=0.4) as cloud:
+        for url in serve(f1_path, tmp_path, cloud, "relay", slow):
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(wav))
+                page: Any = browser.new_page()
+                page.on("response", functools.partial(record_session, sessions))
+                page.goto(url)
+                page.wait_for_selector("text=Live", timeout=20_000)
+                assert "Azure OpenAI" in page.get_by_test_id("engine").inner_text()
+                page.get_by_role("button", name="Start talking").click()
+                page.locator(".turn").last.locator("table").wait_for(timeout=60_000)
+                page.wait_for_function(
+                    "() => (document.querySelector('[data-testid=engine]')?.textContent ?? '')"
+                    ".includes('Local')",
+                    timeout=30_000,
+                )
+                reason = page.get_by_test_id("engine-reason").inner_text()
+                assert "over the 200 ms limit" in reason
+                # The page ends the cloud call once the answer is spoken and asks for the next session,
+                # which the server gives to the local engine with the same conversation.
+                deadline = time.monotonic() + 60
+                while not any(s.get("engine") == "local" for s in sessions):
+                    if time.monotonic() > deadline:
+                        page.locator("details.event-log summary").click()
+                        log = page.locator("ol.log-lines").inner_text()
+                        raise AssertionError(f"no local session after the switch; page log: {log[-3000:]}")
+                    page.wait_for_timeout(250)
+                browser.close()
+    assert sessions[0]["engine"] == "azure"
+    local = next(s for s in sessions if s.get("engine") == "local")
+    assert local["conversation_id"] == sessions[0]["conversation_id"]
+    assert "over the 200 ms limit" in local.get("fallback_reason", "")

@@ -244,8 +244,12 @@ export function reducer(state: ConversationState, action: Action): ConversationS
       return flags(out, { playing: true });
     }
 
-    case "audio.stopped":
-      return flags(state, { playing: false });
+    case "audio.stopped": {
+      // Azure's WebRTC filter (`?webrtcfilter=on`) hides response.created/done from the page: there, a
+      // finished transcript and stopped audio are the end of the response.
+      const turn = state.turns.find((t) => t.id === state.responseTurn);
+      return flags(state, turn?.assistantDone ? { playing: false, generating: false } : { playing: false });
+    }
 
     case "timings": {
       const [next, id] = target(state, action.id, "voice");

@@ -104,6 +104,23 @@ describe("the conversation", () => {
     expect(state.responding).toBe(false);
   });
 
+  it("ends the response behind Azure's WebRTC filter, which hides response.done", () => {
+    let state = run([
+      { type: "voice.speechStarted", id: "item_1", t: 0 },
+      { type: "user.final", id: "item_1", text: "Who won in 2021?", t: 1 },
+      { type: "audio.started", t: 2 },
+      { type: "assistant.delta", delta: "Max won." },
+    ]);
+    expect(state.responding).toBe(true);
+    state = reducer(state, { type: "audio.stopped" }); // audio paused, transcript not done: still answering
+    expect(state.responding).toBe(true);
+    state = reducer(state, { type: "audio.started", t: 3 });
+    state = reducer(state, { type: "assistant.done", text: "Max won." });
+    expect(state.responding).toBe(true); // done writing, still speaking
+    state = reducer(state, { type: "audio.stopped" });
+    expect(state.responding).toBe(false);
+  });
+
   it("keeps a typed turn once although the answer arrives twice", () => {
     const state = run([
       { type: "text.asked", id: "turn_a", text: "Who won in 2021?", t: 0 },
