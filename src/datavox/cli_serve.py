@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import importlib.util
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -163,25 +164,44 @@ def _check_bind(settings: Settings) -> tuple[bool, str]:
     return True, f"{settings.server.host}:{settings.server.port} ({mode})"
 
 
+DOCTOR_CHECKS = ("database", "semantic", "web", "listening", "speech", "cloud")
+
+
 @click.command("doctor")
 @click.option("--skip-speech", is_flag=True, help="Do not load the speech models (faster).")
+@click.option(
+    "--only",
+    default="",
+    metavar="CHECKS",
+    help=f"Comma-separated checks to run ({', '.join(DOCTOR_CHECKS)}); e.g. `--only web,speech` when an "
+    "image is built and has no database yet.",
+)
 @db_option
 @click.pass_context
-def doctor_command(ctx: click.Context, skip_speech: bool, db: str | None) -> None:
+def doctor_command(ctx: click.Context, skip_speech: bool, only: str, db: str | None) -> None:
     """Check the database, models and settings; print what is wrong."""
     settings = settings_from(ctx, db)
-    checks: list[tuple[str, tuple[bool, str]]] = [
-        ("database", _check_database(settings)),
-        ("semantic model", _check_semantic(settings)),
-        ("web page", _check_web()),
-        ("listening", _check_bind(settings)),
+    wanted = {name.strip() for name in only.split(",") if name.strip()} or set(DOCTOR_CHECKS)
+    unknown = wanted - set(DOCTOR_CHECKS)
+    if unknown:
+        raise click.BadParameter(
+            f"unknown check(s) {', '.join(sorted(unknown))}; choose from {', '.join(DOCTOR_CHECKS)}",
+            param_hint="--only",
+        )
+    if skip_speech:
+        wanted.discard("speech")
+    runners: list[tuple[str, str, Callable[[], tuple[bool, str]]]] = [
+        ("database", "database", lambda: _check_database(settings)),
+        ("semantic", "semantic model", lambda: _check_semantic(settings)),
+        ("web", "web page", _check_web),
+        ("listening", "listening", lambda: _check_bind(settings)),
+        ("speech", "speech models", _check_speech),
     ]
-    if not skip_speech:
-        checks.append(("speech models", _check_speech()))
     if settings.realtime.engine in ("azure", "openai"):
         from datavox.realtime.doctor import check_cloud
 
-        checks.append(("cloud realtime", check_cloud(settings)))
+        runners.append(("cloud", "cloud realtime", lambda: check_cloud(settings)))
+    checks = [(label, run()) for key, label, run in runners if key in wanted]
     failed = 0
     for name, (ok, detail) in checks:
         mark = click.style("ok  ", fg="green") if ok else click.style("FAIL", fg="red")

@@ -35,6 +35,23 @@ def test_doctor_checks_a_broken_semantic_model(tmp_path: Path, monkeypatch: pyte
     assert result.exit_code != 0
 
 
+def test_doctor_only_runs_the_checks_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An image build has no database yet: `--only listening` must not fail on the missing one.
+    monkeypatch.chdir(tmp_path)
+    url = f"duckdb:///{tmp_path}/missing.duckdb"
+    result = CliRunner().invoke(main, ["doctor", "--only", "listening", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "listening" in result.output and "database" not in result.output
+    result = CliRunner().invoke(main, ["doctor", "--only", "listening,database", "--db", url])
+    assert result.exit_code != 0 and "FAIL database" in result.output
+
+
+def test_doctor_refuses_an_unknown_check() -> None:
+    result = CliRunner().invoke(main, ["doctor", "--only", "web,gpu"])
+    assert result.exit_code == 2
+    assert "gpu" in result.output and "speech" in result.output
+
+
 def test_serve_options_override_settings() -> None:
     settings = apply_options(Settings(), "0.0.0.0", 9000, "azure")
     assert (settings.server.host, settings.server.port, settings.realtime.engine) == (

@@ -52,7 +52,23 @@ def test_spans_are_exported_when_an_endpoint_is_set(tmp_path: Path, brain: FakeB
     assert FakeCollector.received[0][1] > 0
 
 
-def test_no_exporter_without_an_endpoint(tmp_path: Path, brain: FakeBrain) -> None:
+def test_no_exporter_without_an_endpoint(
+    tmp_path: Path, brain: FakeBrain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
     app = create_app(make_settings(tmp_path), brain=brain)
     provider = app.state.datavox.provider
     assert not provider._active_span_processor._span_processors  # nothing would leave the process
+
+
+def test_the_standard_otel_variable_is_used_when_no_endpoint_is_set(
+    tmp_path: Path, brain: FakeBrain, collector: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What Azure Container Apps' managed OpenTelemetry agent sets in the container's environment.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector)
+    app = create_app(make_settings(tmp_path), brain=brain)
+    with TestClient(app) as client:
+        client.post("/api/ask", json={"question": "Who has the most titles?"})
+        assert app.state.datavox.provider.force_flush(5000)
+    assert [path for path, _ in FakeCollector.received][:1] == ["/v1/traces"]

@@ -1,12 +1,14 @@
 """Prometheus metrics and OpenTelemetry spans for each turn and stage.
 
 Each app gets its own metrics registry and tracer provider, so tests can build many apps in one process.
-Spans leave the process only when `server.otlp_endpoint` is set (OTLP over HTTP).
+Spans leave the process only when `server.otlp_endpoint` (or the standard `OTEL_EXPORTER_OTLP_ENDPOINT`) is
+set (OTLP over HTTP).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Mapping
@@ -79,6 +81,13 @@ class Metrics:
 
 def make_tracer(otlp_endpoint: str) -> tuple[TracerProvider, Tracer]:
     provider = TracerProvider(resource=Resource.create({"service.name": "datavox"}))
+    # The standard variables are what a platform's managed agent sets (Azure Container Apps' OpenTelemetry
+    # agent injects them); server.otlp_endpoint, when set, wins.
+    otlp_endpoint = (
+        otlp_endpoint
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+    )
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
