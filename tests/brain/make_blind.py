@@ -23,7 +23,9 @@ import duckdb
 
 RR = "races_race_results"
 WINNER = f"select d.name from {RR} r join races ra on ra.id=r.raceId join drivers d on d.id=r.driverId where r.positionNumber=1"
-CHAMP = "select d.name from seasons_driver_standings s join drivers d on d.id=s.driverId where s.positionNumber=1"
+CHAMP = (
+    "select d.name from seasons_driver_standings s join drivers d on d.id=s.driverId where s.positionNumber=1"
+)
 TEAM_CHAMP = "select c.name from seasons_constructor_standings s join constructors c on c.id=s.constructorId where s.positionNumber=1"
 
 Turn = tuple[str, str, str]
@@ -72,7 +74,7 @@ DIALOGUES: list[list[Turn]] = [
     [("Which constructor won the 2016 constructors' championship?", f"{TEAM_CHAMP} and s.year=2016", "values"),
      ("And in 2010?", f"{TEAM_CHAMP} and s.year=2010", "values")],
     [("Good afternoon!", "", "chat"), ("What sort of things can I ask?", "", "chat"), ("Thanks a lot, goodbye.", "", "chat")],
-]
+]  # fmt: skip
 
 
 def expect(con: duckdb.DuckDBPyConnection, sql: str, rule: str) -> dict[str, Any]:
