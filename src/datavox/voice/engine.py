@@ -26,6 +26,7 @@ from typing import Any, TypeVar, cast
 
 from datavox.config import Settings
 from datavox.realtime import protocol as p
+from datavox.server.auth import is_loopback
 from datavox.voice.models import SpeechModels, get_models
 from datavox.voice.pool import PriorityPool
 from datavox.voice.session import AskFn, CancelFn, Player, PublishFn, SendFn, Session, SessionOptions
@@ -58,6 +59,12 @@ class Grant:
     expires_at: float
     session: dict[str, Any]
     conversation_id: str | None
+
+
+def from_browser(headers: Mapping[str, str]) -> bool:
+    """Browsers send `Origin` on every WebSocket handshake and cross-site or POST fetch; SDKs and servers
+    do not. Only a browser could leak a standard key to a page, so only browsers must use `ek_` secrets."""
+    return bool(headers.get("origin"))
 
 
 def header_token(headers: Mapping[str, str]) -> str | None:
@@ -220,8 +227,15 @@ class LocalRealtimeEngine:
         config["id"] = base["id"]
         return config
 
-    def authorize(self, token: str | None) -> Grant:
-        """What a bearer token may open: a live `ek_…`, or the server's own API token."""
+    def authorize(self, token: str | None, *, browser: bool = False) -> Grant:
+        """What a bearer token may open, as OpenAI's API decides it.
+
+        - A live `ek_…` client secret: anyone, browsers included (that is what the secrets are for).
+        - The standard credential, for server-side clients only (`browser` False): the server's API token
+          when one is set; on a loopback-only server without a token (nobody else can reach it) any bearer,
+          as the rest of its API needs none. A browser (it sends `Origin`) must use a client secret even
+          then, so a page from another site cannot use a standard key a user pasted somewhere.
+        """
         if not token:
             raise EngineError(
                 401, "missing_api_key", "Authorization: Bearer ek_… (a client secret) is required."
@@ -233,11 +247,28 @@ class LocalRealtimeEngine:
             if grant.expires_at <= time.time():
                 raise EngineError(401, "expired_api_key", "The client secret has expired; mint a new one.")
             return Grant(grant.expires_at, {**grant.session, "id": p.new_id("sess")}, grant.conversation_id)
+        if browser:
+            raise EngineError(
+                401,
+                "invalid_api_key",
+                "Browsers need an ephemeral client secret (ek_…): mint one with POST "
+                "/v1/realtime/client_secrets on your server.",
+            )
         api_token = self.settings.secrets.api_token
-        # Constant-time, as the server's own check (auth.token_matches): no timing hint of the token.
-        if api_token and secrets.compare_digest(token.encode(), api_token.encode()):
-            return Grant(0.0, self.default_session(), None)
+        if api_token:
+            # Constant-time, as the server's own check (auth.token_matches): no timing hint of the token.
+            if secrets.compare_digest(token.encode(), api_token.encode()):
+                return self._standard_grant()
+            raise EngineError(
+                401, "invalid_api_key", "Not a client secret (ek_…) nor this server's API token."
+            )
+        if is_loopback(self.settings.server.host):
+            return self._standard_grant()
         raise EngineError(401, "invalid_api_key", "Realtime sessions need a client secret (ek_…).")
+
+    def _standard_grant(self) -> Grant:
+        """A session for a standard-key client: the default config, a conversation of its own."""
+        return Grant(0.0, self.default_session(), None)
 
     # --- sessions -----------------------------------------------------------------------------------------
 

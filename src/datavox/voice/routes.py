@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
 from datavox.voice import ws as ws_transport
-from datavox.voice.engine import EngineError, LocalRealtimeEngine, header_token
+from datavox.voice.engine import EngineError, LocalRealtimeEngine, from_browser, header_token
 
 
 def error_response(exc: EngineError) -> JSONResponse:
@@ -24,7 +24,8 @@ def create_router(
     engine: LocalRealtimeEngine, *, auth_dependency: Callable[..., Any] | None = None
 ) -> APIRouter:
     """`POST /v1/realtime/client_secrets` (behind the server's own auth), `POST /v1/realtime/calls` and
-    `GET /v1/realtime` (both authorised by a client secret)."""
+    `GET /v1/realtime` (both authorised by a client secret, or for server-side clients by the standard
+    credential: `LocalRealtimeEngine.authorize`)."""
     router = APIRouter(tags=["realtime"])
     guarded = [Depends(auth_dependency)] if auth_dependency is not None else []
 
@@ -49,7 +50,7 @@ def create_router(
     )
     async def calls(request: Request) -> Response:
         try:
-            grant = engine.authorize(header_token(request.headers))
+            grant = engine.authorize(header_token(request.headers), browser=from_browser(request.headers))
             ctype = request.headers.get("content-type", "")
             session_update: Any = None
             if ctype.startswith("multipart/form-data"):
@@ -91,7 +92,7 @@ def create_router(
     @router.post("/v1/realtime/calls/{call_id}/hangup", summary="End a WebRTC call")
     async def hangup(call_id: str, request: Request) -> Response:
         try:
-            engine.authorize(header_token(request.headers))
+            engine.authorize(header_token(request.headers), browser=from_browser(request.headers))
         except EngineError as exc:
             return error_response(exc)
         call = engine.calls.get(call_id)

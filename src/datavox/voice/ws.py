@@ -1,8 +1,9 @@
 """`GET /v1/realtime` over WebSocket: JSON events both ways, audio as base64 PCM16 at 24 kHz.
 
 Auth, as the official clients send it: `Authorization: Bearer ek_…` (SDKs, servers) or the subprotocol
-`openai-insecure-api-key.ek_…` (browsers, which cannot set headers). `?call_id=rtc_…` joins a WebRTC call
-as a sideband observer that sees and may send the same events.
+`openai-insecure-api-key.ek_…` (browsers, which cannot set headers). Server-side clients (no `Origin`)
+may also use the standard credential, as with OpenAI's standard keys (`LocalRealtimeEngine.authorize`).
+`?call_id=rtc_…` joins a WebRTC call as a sideband observer that sees and may send the same events.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 
 from datavox.realtime import protocol as p
-from datavox.voice.engine import EngineError, LocalRealtimeEngine, header_token
+from datavox.voice.engine import EngineError, LocalRealtimeEngine, from_browser, header_token
 
 log = logging.getLogger(__name__)
 _KEY_PROTOCOL = "openai-insecure-api-key."
@@ -37,7 +38,7 @@ def _token(ws: WebSocket) -> tuple[str | None, str | None]:
 async def serve(ws: WebSocket, engine: LocalRealtimeEngine) -> None:
     token, subprotocol = _token(ws)
     try:
-        grant = engine.authorize(token)
+        grant = engine.authorize(token, browser=from_browser(ws.headers))
     except EngineError as exc:
         await ws.close(code=1008, reason=exc.message[:120])
         return
