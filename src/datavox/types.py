@@ -72,6 +72,8 @@ class Answer:
     cached: bool = False
     # Engine-private context that later turns need (entities, slots); round-trips through HistoryTurn.meta.
     context: dict[str, Any] = field(default_factory=dict)
+    # A question asked back when the transcript was unclear ("Did you mean ...?"); `answer` says it too.
+    clarify: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

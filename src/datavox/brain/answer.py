@@ -99,7 +99,27 @@ def _close(text: str, extra: str) -> str:
 def speak(
     shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: bool = False, question: str = ""
 ) -> str:
-    """The answer in one or two sentences; with the question, in its own words where its grammar allows."""
+    """The answer in one or two sentences; with the question, in its own words where its grammar allows,
+    and in plain words when the echo would not be a well-formed sentence (a misheard question's grammar)."""
+    text = _speak(shape, columns, rows, truncated, question)
+    if question and not phrasing.well_formed(text):
+        text = _speak(shape, columns, rows, truncated, "")
+    return sentence(text)
+
+
+def sentence(text: str) -> str:
+    """A capital first and a stop at the end, whatever the data's cells look like."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return "I have no answer to that."
+    if text[0].islower():
+        text = text[0].upper() + text[1:]
+    if text[-1] not in ".?!":
+        text += "."
+    return text
+
+
+def _speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: bool, question: str) -> str:
     where = context_words(shape)
     about = f" ({where})" if where else ""
     names_said = shape.filters

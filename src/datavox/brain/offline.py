@@ -19,6 +19,7 @@ from datavox.brain import intent as intent_module
 from datavox.brain import phrasing
 from datavox.brain.answer import speak
 from datavox.brain.chart import chart_hint
+from datavox.brain.hearing import Hearing, NameSpan, data_words
 from datavox.brain.joins import JoinGraph
 from datavox.brain.linking import ValueIndex, ValueMatch
 from datavox.brain.parse import Frame, YearFilter, parse, split_clause
@@ -57,11 +58,29 @@ class OfflineEngine:
         self.graph = JoinGraph(catalog, model)
         self.planner = Planner(catalog, model, self.graph)
         self.examples = model.examples or default_examples(catalog, model)
+        self.hearing = Hearing(data_words(self.index), self._name_spans)
 
     # -- the turn ------------------------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        heard = self.hearing.repair(question)
+        if heard.clarify is not None:
+            timings["parse_ms"] = _ms(t0)
+            return _asked_back(question, heard.clarify, "unclear transcript", timings)
+        answer = self._ask(heard.text, history, timings, t0)
+        answer.question = question
+        if heard.changes:
+            said = answer.resolved_question or heard.text
+            answer.resolved_question = f"{said} ({heard.note})"
+        return answer
+
+    def _name_spans(self, folded: str) -> list[NameSpan]:
+        return [(m.span, m.value) for m in self.index.match(folded) if m.score >= 0.9]
+
+    def _ask(
+        self, question: str, history: Sequence[HistoryTurn], timings: dict[str, float], t0: float
+    ) -> Answer:
         frame = parse(question, self.index, self.model.noise)
         timings["parse_ms"] = _ms(t0)
         # Only a clear name counts as data here: "great" is not a mention of "Great Britain".
@@ -77,6 +96,10 @@ class OfflineEngine:
             frame = parse(main, self.index, self.model.noise)
         own_content = bool(frame.content)
         frame, notes = self.resolve(frame, ctx, history)
+        who = _unresolved_subject(frame, notes)
+        if who is not None and not frame.values:
+            # "How many races did he win?" with nobody talked about yet: ask back, don't count everyone's.
+            return _asked_back(question, f'Who do you mean by "{who}"?', "unclear reference", timings)
         # The words the answer may echo: this question, or for "and in 2023?" the earlier one, rewritten.
         following = any(n.startswith("following on from") for n in notes)
         if following and not own_content:
@@ -488,6 +511,22 @@ def _named_pronoun(question: str, notes: list[str]) -> str:
         if sep and pronoun in ("he", "she") and _SUBJECT_PRONOUNS.search(question):
             return _SUBJECT_PRONOUNS.sub(value, question, count=1)
     return question
+
+
+def _asked_back(question: str, ask: str, why: str, timings: dict[str, float]) -> Answer:
+    return Answer(question=question, intent=Intent.STATISTICAL, answer=ask, engine=OfflineEngine.name,
+                  error=why, clarify=ask, timings_ms=timings)  # fmt: skip
+
+
+def _unresolved_subject(frame: Frame, notes: list[str]) -> str | None:
+    """ "did he", "has she": a subject pronoun that nothing in the conversation names."""
+    if not frame.person_ref or any(n.partition(" = ")[0] in ("he", "she", "they") for n in notes):
+        return None
+    words = [t.text for t in frame.toks]
+    for i, w in enumerate(words[1:], 1):
+        if w in ("he", "she") and words[i - 1] in ("did", "does", "has", "had", "was", "is", "will", "can"):
+            return w
+    return None
 
 
 def _year_of(cell: object) -> int | None:

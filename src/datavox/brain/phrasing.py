@@ -8,6 +8,7 @@ English question grammar only, nothing about any dataset: the answer takes the p
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from datavox.brain.text import fold
@@ -40,6 +41,40 @@ def past(verb: str) -> str:
     if low.endswith("y") and low[-2:-1] not in "aeiou":
         return verb[:-1] + "ied"
     return verb + "ed"
+
+
+# Words that are never a verb: a question echoed around one of them ("did Lewis Hamilton in 2020") would say
+# "Lewis Hamilton ined 11 races"; the caller's plain wording is used instead.
+_NOT_VERBS = frozenset(
+    """when where what which who whom whose why how in on at of for with from to by during into over under
+    about after before since until than then the a an and or but this that these those there here his her
+    its their our my your one two three very not no yes ever""".split()  # noqa: SIM905
+)
+
+
+def _verb_ok(word: str) -> bool:
+    low = word.lower()
+    return low.isalpha() and low not in _NOT_VERBS and not word[:1].isupper()
+
+
+_BROKEN = re.compile(
+    r"\b(?:in|on|at|of|for|with|to|when|where|what|who|which|one|the|a|an)(?:ed|es)\b|\s[,.;:?!]|[,;:][,.;:?!]|"
+    r"\.\.|\s{2,}|\bNone\b|\bnan\b",
+    re.IGNORECASE,
+)
+
+
+def well_formed(text: str) -> bool:
+    """A sentence that can be spoken as it is: a capital (or digit, or quote) first, an end stop, no verb made
+    of a function word ("ined"), no word said twice in a row, no stray punctuation."""
+    if not text or not (text[0].isupper() or text[0].isdigit() or text[0] in "\"'"):
+        return False
+    if text[-1] not in ".?!" and not text.endswith(('."', '?"')):
+        return False
+    if _BROKEN.search(text):
+        return False
+    words = [w.lower() for w in re.findall(r"[A-Za-z']+", text)]
+    return not any(a == b and a not in ("had", "that") for a, b in itertools.pairwise(words))
 
 
 def third_person(verb: str) -> str:
@@ -206,6 +241,8 @@ def count_answer(question: str, number: str, names: list[str], one: bool) -> str
         while end < len(w) - 1 and w[end].lower() in _ADVERBS:
             end += 1
         verb, after_verb = w[end], w[end + 1 :]
+        if not _verb_ok(verb):
+            return None
         if aux == "did":
             said = past(verb)
         elif aux in ("does", "do"):
@@ -249,6 +286,8 @@ def rank_answer(question: str, said: str, names: list[str]) -> str | None:
         return None
     subject = _name_for(" ".join(w[2:end]), names)
     tail = w[end + 1 :]
+    if not _verb_ok(w[end]):
+        return None
     return f"{subject} {past(w[end])} {said}{(' ' + ' '.join(tail)) if tail else ''}."
 
 
@@ -274,6 +313,8 @@ def when_answer(question: str, said: str, names: list[str], is_date: bool) -> st
         return None
     subject = _name_for(" ".join(w[start + 1 : end]), names)
     verb, tail = w[end], w[end + 1 :]
+    if not _verb_ok(verb):
+        return None
     said_verb = past(verb) if aux in ("did", "does") else f"{aux} {verb}"
     prep = "on" if is_date else "in"
     return f"{subject} {said_verb}{(' ' + ' '.join(tail)) if tail else ''} {prep} {said}."
@@ -299,6 +340,8 @@ def object_answer(question: str, answer: str, names: list[str]) -> str | None:
     while end < len(w) - 1 and low[end] in _ADVERBS:
         end += 1
     verb = w[end]
+    if not _verb_ok(verb):
+        return None
     if any(x in ("year", "season", "years", "seasons") for x in low[1:j]) and low[j] in ("did", "does", "do"):
         tail = " ".join(w[end + 1 :])
         return f"{subject} {past(verb)}{(' ' + tail) if tail else ''} in {answer}."  # "which year did ..."
@@ -329,6 +372,8 @@ def yesno_answer(question: str, yes: bool, times: int | None, names: list[str]) 
     while end < len(w) - 1 and low[end] in _ADVERBS:
         end += 1
     verb, tail = w[end], " ".join(w[end + 1 :])
+    if not _verb_ok(verb):
+        return None
     tail = (" " + tail) if tail else ""
     if not yes:
         neg = "did not" if low[0] in ("did", "does") else f"{low[0]} not"
@@ -360,6 +405,8 @@ def _times_answer(w: list[str], j: int, number: str, names: list[str]) -> str | 
     while end < len(w) - 1 and w[end].lower() in _ADVERBS:
         end += 1
     verb, tail = w[end], w[end + 1 :]
+    if not _verb_ok(verb):
+        return None
     said = past(verb) if aux in ("did", "does", "do") else f"{aux} {verb}"
     often = "once" if number == "1" else "twice" if number == "2" else "never" if number == "no" else None
     count = often or f"{number} times"

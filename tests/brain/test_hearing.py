@@ -1,0 +1,164 @@
+"""Imperfect hearing: transcripts that speech-to-text got slightly wrong give the right answer, or a question
+asked back, and every spoken answer is a well-formed sentence.
+
+The property tests perturb clean questions the way speech models do (stray commas and stops, lower case,
+fillers, a verb heard as its sound-alike, a lost verb) and compare with the clean question's own answer, so no
+expected value is typed in here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from datavox.brain.brain import Brain
+from datavox.brain.hearing import Hearing, tidy
+from datavox.brain.phrasing import well_formed
+from datavox.types import Answer, HistoryTurn
+
+
+def _names(folded: str) -> list[tuple[tuple[int, int], str]]:
+    i = folded.find("lewis hamilton")
+    return [((i, i + len("lewis hamilton")), "Lewis Hamilton")] if i >= 0 else []
+
+
+HEARING = Hearing({"race", "win", "driver", "male", "penguin"}, _names)
+
+
+def test_tidy_drops_stray_punctuation_and_fillers() -> None:
+    assert tidy("How many races did Lewis Hamilton, When in 2020.") == (
+        "How many races did Lewis Hamilton when in 2020?"
+    )
+    assert tidy("um how many, uh, drivers are there") == "how many drivers are there?"
+    assert tidy("In 2012, who won the race?") == "In 2012, who won the race?"
+    assert tidy("who won the the race in twenty twenty one") == "who won the race in twenty twenty one?"
+    assert tidy("The average is 3.5 here.") == "The average is 3.5 here."
+
+
+def test_verb_heard_as_a_question_word_is_repaired_from_the_data_words() -> None:
+    heard = HEARING.repair("How many races did Lewis Hamilton, When in 2020.")
+    assert heard.text == "How many races did Lewis Hamilton win in 2020?"
+    assert heard.changes == [("when", "win")] and heard.clarify is None
+    assert HEARING.repair("Who one the race in 2019?").text == "Who won the race in 2019?"
+    assert HEARING.repair("how many races did lewis hamilton when").text == (
+        "how many races did Lewis Hamilton win?"
+    )
+
+
+def test_sound_alike_of_a_data_word() -> None:
+    assert HEARING.repair("How many mail penguins are there?").text == "How many male penguins are there?"
+    # A word the data uses is never changed, nor is a word with no sound-alike the data uses.
+    assert HEARING.repair("Who won the race by a lap?").changes == []
+
+
+def test_lost_or_unknown_verb_asks_back() -> None:
+    heard = HEARING.repair("How many races did Lewis Hamilton in 2020?")
+    assert heard.clarify is not None and heard.clarify.endswith("?")
+    assert "Lewis Hamilton in 2020" in heard.clarify
+    # "when" with no sound-alike the data speaks of: nothing to repair it with.
+    other = Hearing({"penguin", "island"}, _names)
+    assert other.repair("How many races did Lewis Hamilton when in 2020?").clarify is not None
+    # A question word in its own place is left alone.
+    assert HEARING.repair("When did Lewis Hamilton win a race?").changes == []
+
+
+@pytest.mark.parametrize(
+    "text,ok",
+    [
+        ("Lewis Hamilton won 11 races in 2020.", True),
+        ("Lewis Hamilton ined 11 races 2020.", False),
+        ("lewis Hamilton won.", False),
+        ("Lewis Hamilton won 11 races", False),
+        ("Lewis Hamilton won won 11 races.", False),
+        ("There were 24 races , in 2024.", False),
+        ('I heard "x", and I\'m not sure.', True),
+    ],
+)
+def test_well_formed(text: str, ok: bool) -> None:
+    assert well_formed(text) is ok
+
+
+def test_misheard_win_gives_the_right_count(f1_brain: Brain) -> None:
+    clean = f1_brain.ask("How many races did Lewis Hamilton win in 2020?")
+    heard = f1_brain.ask("How many races did Lewis Hamilton, When in 2020.")
+    assert heard.rows == clean.rows and heard.sql == clean.sql
+    assert heard.answer == clean.answer
+    assert heard.resolved_question is not None and 'heard "when" as "win"' in heard.resolved_question
+
+
+def test_unnamed_he_asks_back(f1_brain: Brain) -> None:
+    answer = f1_brain.ask("How many races did he win in 2019?")
+    assert answer.clarify == 'Who do you mean by "he"?' and not answer.sql
+    first = f1_brain.ask("Who won the 2008 drivers' championship?")
+    history = [
+        HistoryTurn(role="user", text=first.question),
+        HistoryTurn(role="assistant", text=first.answer, meta=first.context),
+    ]
+    assert f1_brain.ask("How many races did he win that year?", history).clarify is None
+
+
+CLEAN = [
+    "How many races did Lewis Hamilton win in 2020?",
+    "How many races did Max Verstappen win in 2023?",
+    "Who won the Monaco Grand Prix in 2018?",
+    "How many points did Lando Norris score in 2024?",
+    "Which team did Fernando Alonso drive for in 2006?",
+    "Who won the 2009 drivers' championship?",
+    "How many Grands Prix were held in 2024?",
+    "When was Charles Leclerc born?",
+]
+SOUND_ALIKE = {"win": ["when", "wen"], "won": ["one", "want"]}
+
+
+@st.composite
+def transcripts(draw: st.DrawFn) -> tuple[str, str]:
+    clean = draw(st.sampled_from(CLEAN))
+    words = clean.rstrip("?").split()
+    out: list[str] = []
+    lost_verb = False
+    for w in words:
+        low = w.lower()
+        if low in SOUND_ALIKE and draw(st.integers(0, 2)) == 0:
+            w = draw(st.sampled_from(SOUND_ALIKE[low]))
+            w = w.capitalize() if draw(st.booleans()) else w
+        elif low in SOUND_ALIKE and draw(st.integers(0, 5)) == 0:
+            lost_verb = True
+            continue
+        if draw(st.integers(0, 6)) == 0:
+            w += draw(st.sampled_from([",", "."]))
+        if draw(st.integers(0, 9)) == 0:
+            out.append(draw(st.sampled_from(["um", "uh,"])))
+        out.append(w)
+    text = " ".join(out)
+    if draw(st.booleans()):
+        text = text.lower()
+    text += draw(st.sampled_from(["?", ".", "", "?"]))
+    return clean, text + (" " if lost_verb and draw(st.booleans()) else "")
+
+
+@pytest.fixture(scope="module")
+def clean_answers(f1_brain: Brain) -> Iterator[dict[str, Answer]]:
+    yield {q: f1_brain.ask(q) for q in CLEAN}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pair=transcripts())
+def test_heard_transcripts_are_right_or_ask_back(
+    f1_brain: Brain, clean_answers: dict[str, Answer], pair: tuple[str, str]
+) -> None:
+    clean, heard = pair
+    answer = f1_brain.ask(heard)
+    assert well_formed(answer.answer), (heard, answer.answer)
+    if answer.clarify is not None or answer.error is not None:
+        return  # asked back, or said plainly that it did not understand: nothing made up
+    assert answer.rows == clean_answers[clean].rows, (heard, answer.answer, answer.sql)
+
+
+def test_real_verbs_are_left_alone() -> None:
+    # "led" sounds like "lead" but is a verb in its own right: no data word needed to keep it.
+    for q in ("Who led the race in 2019?", "How many laps did Lewis Hamilton lead in 2020?"):
+        heard = HEARING.repair(q)
+        assert heard.clarify is None and heard.changes == [] and heard.text == q
