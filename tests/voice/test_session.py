@@ -19,7 +19,8 @@ from tests.voice.fakes import (
     speech,
 )
 
-from datavox.voice.session import SessionOptions, early_end_silence_ms, heard_text, looks_complete
+from datavox.voice.heuristics import early_end_silence_ms, heard_text, looks_complete
+from datavox.voice.session import SessionOptions
 
 RESPONSE_ORDER = [
     "response.created",

@@ -19,59 +19,36 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 from datavox.config import Settings
 from datavox.realtime import protocol as p
 from datavox.server.auth import is_loopback
+from datavox.voice.access import EngineError, Grant, SessionLimitError, from_browser, header_token
+from datavox.voice.contracts import AskFn, CancelFn, Player, PublishFn, SendFn, SessionOptions
 from datavox.voice.models import SpeechModels, get_models
 from datavox.voice.pool import PriorityPool
-from datavox.voice.session import AskFn, CancelFn, Player, PublishFn, SendFn, Session, SessionOptions
+from datavox.voice.session import Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+__all__ = [
+    "EngineError",
+    "Grant",
+    "LocalRealtimeEngine",
+    "SessionLimitError",
+    "from_browser",
+    "header_token",
+]
 
 
 # Lower runs first: a committed turn's transcript and first sentence, then answers prepared from partial
 # transcripts ("tts_early"), then partial transcripts for the UI.
 PRIORITY = {"stt": 0, "tts": 0, "tts_early": 1, "stt_partial": 2}
-
-
-class EngineError(Exception):
-    """A refused request: `status` for HTTP, `code` for the error event."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-class SessionLimitError(EngineError):
-    """The engine holds as many sessions as `realtime.max_sessions` allows."""
-
-
-@dataclass(frozen=True)
-class Grant:
-    """What a client secret allows: the session config and the app conversation it belongs to."""
-
-    expires_at: float
-    session: dict[str, Any]
-    conversation_id: str | None
-
-
-def from_browser(headers: Mapping[str, str]) -> bool:
-    """Browsers send `Origin` on every WebSocket handshake and cross-site or POST fetch; SDKs and servers
-    do not. Only a browser could leak a standard key to a page, so only browsers must use `ek_` secrets."""
-    return bool(headers.get("origin"))
-
-
-def header_token(headers: Mapping[str, str]) -> str | None:
-    """The key a client sent: `Authorization: Bearer …` (OpenAI style) or `api-key: …` (Azure style)."""
-    auth = headers.get("authorization", "")
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-    return token or headers.get("api-key") or None
 
 
 class MonotonicClock:
@@ -115,7 +92,7 @@ class LocalRealtimeEngine:
         self._brain_pool = ThreadPoolExecutor(4, thread_name_prefix="dv-brain")
         self._secrets: dict[str, Grant] = {}
         self.sessions: dict[str, Session] = {}
-        self.calls: dict[str, Any] = {}  # rtc_… -> RtcCall
+        self.calls: dict[str, Any] = {}  # rtc_… -> rtc.RtcCall (rtc.create_call adds them)
         self._watchdog: asyncio.Task[None] | None = None
 
     # --- models and threads -----------------------------------------------------------------------------
@@ -193,7 +170,7 @@ class LocalRealtimeEngine:
         sessions to the page's app event stream.
         """
         body = body if isinstance(body, dict) else {}
-        self._check_capacity()
+        self.check_capacity()
         ttl = ttl_s or self.settings.realtime.secret_ttl_s
         expires = body.get("expires_after")
         if isinstance(expires, dict):
@@ -280,7 +257,7 @@ class LocalRealtimeEngine:
         player: Player | None = None,
         conversation_id: str | None = None,
     ) -> Session:
-        self._check_capacity()
+        self.check_capacity()
         self._ensure_vocabulary()
         config = dict(config)
         config["expires_at"] = int(time.time() + self.settings.realtime.max_session_s)
@@ -306,7 +283,7 @@ class LocalRealtimeEngine:
         self._ensure_watchdog()
         return session
 
-    def _check_capacity(self) -> None:
+    def check_capacity(self) -> None:
         limit = self.settings.realtime.max_sessions
         if len(self.sessions) >= limit:
             raise SessionLimitError(
@@ -334,16 +311,6 @@ class LocalRealtimeEngine:
                 hit = session.limit_exceeded(now, rt.max_session_s, rt.idle_timeout_s)
                 if hit is not None:
                     session.fail(*hit)
-
-    async def create_call(self, offer_sdp: str, grant: Grant) -> tuple[str, str]:
-        """WebRTC: answer an SDP offer; returns (rtc_… call id, answer SDP)."""
-        from datavox.voice.rtc import RtcCall  # aiortc is imported only when WebRTC is used
-
-        self._check_capacity()  # before the WebRTC set-up, which costs far more than a refusal
-        call = RtcCall(self, grant)
-        answer = await call.answer(offer_sdp)
-        self.calls[call.id] = call
-        return call.id, answer
 
     async def close(self) -> None:
         for session in list(self.sessions.values()):

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
 from datavox.voice import ws as ws_transport
-from datavox.voice.engine import EngineError, LocalRealtimeEngine, from_browser, header_token
+from datavox.voice.access import EngineError, from_browser, header_token
+from datavox.voice.engine import LocalRealtimeEngine
 
 
 def error_response(exc: EngineError) -> JSONResponse:
@@ -79,7 +80,9 @@ def create_router(
             if session_update is not None:
                 config = {**engine.session_config(session_update), "id": grant.session["id"]}
                 grant = replace(grant, session=config)
-            call_id, answer = await engine.create_call(sdp, grant)
+            from datavox.voice import rtc  # aiortc is imported only when WebRTC is used
+
+            call_id, answer = await rtc.create_call(engine, sdp, grant)
         except EngineError as exc:
             return error_response(exc)
         return Response(

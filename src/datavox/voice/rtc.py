@@ -12,21 +12,50 @@ import json
 import logging
 import re
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from datavox.realtime import protocol as p
+from datavox.voice.access import EngineError, Grant
 from datavox.voice.audio import Pcm, Resampler
-from datavox.voice.engine import EngineError, Grant, LocalRealtimeEngine
+from datavox.voice.contracts import Player, SendFn
 from datavox.voice.session import Session
 
 log = logging.getLogger(__name__)
 OUT_RATE = 48_000
 FRAME = OUT_RATE // 50  # 20 ms
 _loopback_patched = False
+
+
+class CallHost(Protocol):
+    """What a call needs of the engine (`LocalRealtimeEngine`); a protocol, so this module does not import
+    the engine and the engine never imports aiortc."""
+
+    loopback: bool
+    calls: dict[str, Any]
+
+    def check_capacity(self) -> None: ...
+
+    def open_session(
+        self,
+        config: dict[str, Any],
+        send: SendFn,
+        *,
+        player: Player | None = None,
+        conversation_id: str | None = None,
+    ) -> Session: ...
+
+
+async def create_call(host: CallHost, offer_sdp: str, grant: Grant) -> tuple[str, str]:
+    """`POST /v1/realtime/calls`: answer an SDP offer; returns (rtc_… call id, answer SDP)."""
+    host.check_capacity()  # before the WebRTC set-up, which costs far more than a refusal
+    call = RtcCall(host, grant)
+    answer = await call.answer(offer_sdp)
+    host.calls[call.id] = call
+    return call.id, answer
 
 
 def patch_loopback() -> None:
@@ -133,7 +162,7 @@ class SpeechTrack(MediaStreamTrack):
 class RtcCall:
     """One WebRTC call (`rtc_…`) bound to one session."""
 
-    def __init__(self, engine: LocalRealtimeEngine, grant: Grant) -> None:
+    def __init__(self, engine: CallHost, grant: Grant) -> None:
         self.engine = engine
         self.grant = grant
         self.id = p.new_id("rtc")

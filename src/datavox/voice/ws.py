@@ -17,7 +17,8 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 
 from datavox.realtime import protocol as p
-from datavox.voice.engine import EngineError, LocalRealtimeEngine, from_browser, header_token
+from datavox.voice.access import EngineError, from_browser, header_token
+from datavox.voice.engine import LocalRealtimeEngine
 
 log = logging.getLogger(__name__)
 _KEY_PROTOCOL = "openai-insecure-api-key."

@@ -1,0 +1,236 @@
+"""Speculation: transcript → answer → first sentence of audio, started before the turn is over.
+
+Two kinds of pipeline run ahead of the commit:
+- *speculative* (`start`): at the first silent window, transcribe everything so far, ask the brain and
+  render the first sentence. Speech resuming throws it away (`discard`); a commit that hears no more
+  speech adopts it (`take`).
+- *prepared* (`prepare`): a partial transcript that already reads as a whole question starts the brain
+  and the first sentence; the final transcript reuses them when it reads the same.
+
+The brain's ask runs on a worker thread that the owner (pipeline or response) records under `ask_lock`,
+so a barge-in cancels that query and no other session's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from datavox.types import Answer, HistoryTurn, Intent
+from datavox.voice.audio import Pcm
+from datavox.voice.contracts import Pipeline, ResponseRun
+from datavox.voice.heuristics import looks_complete, normalise
+from datavox.voice.tts import speech_chunks
+from datavox.voice.vad import RATE
+
+if TYPE_CHECKING:
+    from datavox.voice.session import Session
+
+log = logging.getLogger(__name__)
+
+
+class Speculation:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self.spec: Pipeline | None = None  # the speculative pipeline of the current speech, if any
+        self.prepared: Pipeline | None = None
+        self._prepared_key = ""
+        # Guards `ask_thread` of pipelines and responses: set and cleared by the brain's worker thread, read
+        # by a barge-in on the event loop.
+        self.ask_lock = threading.Lock()
+
+    # --- partial transcripts while the user speaks ---------------------------------------------------------
+
+    def partial(self, speech_start: int, position: int, item_id: str | None) -> None:
+        """A partial transcript for the UI (the turn machine said one is due); a complete-looking one
+        prepares the answer."""
+        s = self.s
+        audio = s.audio.slice(speech_start, position)
+
+        async def run() -> None:
+            try:
+                text = await s.run("stt_partial", s.stt.transcribe, audio, s.stt_prompt())
+                if text and s.speech_item == item_id:
+                    s.publish_app({"type": "transcript.partial", "turn_id": item_id, "text": text})
+                    if looks_complete(text) and s.wants_answer():
+                        self.prepare(text)
+            finally:
+                s.turn.partial_done()
+
+        s.spawn(run())
+
+    def prepare(self, text: str) -> None:
+        """Start brain + first sentence for a partial transcript that already reads as a whole question.
+
+        If the final transcript turns out the same, the turn starts speaking as soon as it is committed.
+        """
+        key = normalise(text)
+        if key == self._prepared_key:
+            return
+        self._prepared_key = key
+        loop = asyncio.get_running_loop()
+        transcript: asyncio.Future[str] = loop.create_future()
+        transcript.set_result(text)
+        pl = Pipeline(
+            audio_end=-1,
+            speech_end_at=0.0,
+            transcript=transcript,
+            answer=loop.create_future(),
+            first_audio=loop.create_future() if self.s.audio_out() else None,
+        )
+        pl.task = self.s.spawn(self._run(pl, None, self.s.history()))
+        self.prepared = pl
+
+    # --- speculative and committed pipelines ---------------------------------------------------------------
+
+    def start(self, speech_start: int, position: int, pause_sample: int, respond: bool) -> None:
+        """The first silent window: speculate on everything heard so far."""
+        s = self.s
+        self.discard()
+        audio = s.audio.slice(speech_start, position)
+        speech_end_at = s.clock.now() - (position - pause_sample) / RATE
+        with_answer = respond and s.client_tool() is None and s.responses.current is None
+        self.spec = self.new(audio, position, speech_end_at, with_answer)
+
+    def discard(self) -> None:
+        spec, self.spec = self.spec, None
+        if spec is not None:
+            spec.discarded = True
+            if spec.task is not None:
+                spec.task.cancel()
+
+    def take(self, start: int, end: int, with_answer: bool) -> Pipeline:
+        """The pipeline for a committed turn: the speculation if it heard everything, else a new one over
+        the speech plus up to 200 ms of what followed."""
+        s = self.s
+        spec, self.spec = self.spec, None
+        if spec is not None and spec.audio_end >= end and (spec.answer is not None or not with_answer):
+            pipeline = spec  # the speculation heard everything: adopt it
+        else:
+            if spec is not None:
+                spec.discarded = True
+                if spec.task is not None:
+                    spec.task.cancel()
+            buf_end = s.audio.end
+            speech_end_at = s.clock.now() - (buf_end - end) / RATE
+            tail = min(buf_end, end + RATE // 5)
+            pipeline = self.new(s.audio.slice(start, tail), tail, speech_end_at, with_answer)
+        pipeline.timings["commit_ms"] = (s.clock.now() - pipeline.speech_end_at) * 1000
+        self.prepared, self._prepared_key = None, ""
+        return pipeline
+
+    def new(self, audio: Pcm, end: int, speech_end_at: float, with_answer: bool) -> Pipeline:
+        loop = asyncio.get_running_loop()
+        pl = Pipeline(
+            audio_end=end,
+            speech_end_at=speech_end_at,
+            transcript=loop.create_future(),
+            answer=loop.create_future() if with_answer else None,
+            first_audio=loop.create_future() if with_answer and self.s.audio_out() else None,
+        )
+        pl.prepared = self.prepared
+        pl.task = self.s.spawn(self._run(pl, audio, self.s.history()))
+        return pl
+
+    async def _run(self, pl: Pipeline, audio: Pcm | None, history: list[HistoryTurn]) -> None:
+        s = self.s
+        futures = [f for f in (pl.transcript, pl.answer, pl.first_audio) if f is not None]
+        try:
+            if audio is None:
+                text = pl.transcript.result()
+            else:
+                t0 = s.clock.now()
+                text = await s.run("stt", s.stt.transcribe, audio, s.stt_prompt())
+                pl.timings["stt_ms"] = (s.clock.now() - t0) * 1000
+                pl.transcript.set_result(text)
+            if self.spec is pl:
+                s.maybe_early_end()
+            if pl.answer is None or pl.discarded or not text.strip():
+                return
+            pre = pl.prepared
+            prepared = pre is not None and pre.answer is not None and normalise(text) == _key_of(pre)
+            if prepared and pre is not None and await self._reuse(pre, pl):
+                return
+            if pl.answer.done():
+                answer = pl.answer.result()  # prepared from a partial; only the first sentence is missing
+            else:
+                t1 = s.clock.now()
+                answer = await s.run("brain", self.safe_ask, pl, text, history)
+                pl.timings["brain_ms"] = (s.clock.now() - t1) * 1000
+                pl.answer.set_result(answer)
+            if pl.first_audio is None or pl.discarded:
+                return
+            sentences = speech_chunks(answer.answer)
+            if sentences:
+                t2 = s.clock.now()
+                # A first sentence prepared from a partial transcript is speculation: lower priority.
+                kind = "tts" if audio is not None else "tts_early"
+                pcm = await s.run(kind, s.tts.synthesize, sentences[0])
+                pl.timings["tts_first_ms"] = (s.clock.now() - t2) * 1000
+                pl.first_audio.set_result((sentences[0], pcm))
+        except BaseException as exc:
+            for fut in futures:
+                if not fut.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        fut.cancel()
+                    else:
+                        fut.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            for fut in futures:
+                if not fut.done():
+                    fut.cancel()
+
+    async def _reuse(self, pre: Pipeline, pl: Pipeline) -> bool:
+        """Adopt the answer (and first audio) prepared from a partial transcript; False if that failed."""
+        assert pl.answer is not None and pre.answer is not None
+        t0 = self.s.clock.now()
+        try:
+            answer = await asyncio.shield(pre.answer)
+        except asyncio.CancelledError:
+            if not pre.answer.cancelled():
+                raise  # we were cancelled ourselves
+            return False
+        except Exception:
+            return False
+        pl.answer.set_result(answer)
+        pl.timings["prepared"] = 1.0
+        if pl.first_audio is not None and pre.first_audio is not None:
+            try:
+                pl.first_audio.set_result(await asyncio.shield(pre.first_audio))
+            except asyncio.CancelledError:
+                if not pre.first_audio.cancelled():
+                    raise
+                return False
+            except Exception:
+                return False
+        pl.timings["prepared_wait_ms"] = (self.s.clock.now() - t0) * 1000
+        return pl.first_audio is None or pl.first_audio.done()
+
+    def safe_ask(self, owner: Pipeline | ResponseRun, question: str, history: list[HistoryTurn]) -> Answer:
+        """The brain's answer, on a worker thread that `owner` records, so a barge-in can cancel the query
+        this ask runs and no other session's."""
+        with self.ask_lock:
+            owner.ask_thread = threading.get_ident()
+        try:
+            return self.s.ask(question, history)
+        except Exception as exc:  # the brain failing must still give a spoken answer, not a silent bot
+            log.exception("brain failed")
+            return Answer(
+                question=question,
+                intent=Intent.CONVERSATIONAL,
+                engine="error",
+                answer="Sorry, something went wrong while answering that.",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        finally:
+            with self.ask_lock:
+                owner.ask_thread = None
+
+
+def _key_of(pl: Pipeline) -> str:
+    done = pl.transcript.done() and not pl.transcript.cancelled()
+    return normalise(pl.transcript.result()) if done else ""
