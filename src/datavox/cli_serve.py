@@ -6,9 +6,11 @@ import contextlib
 import importlib
 import importlib.util
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import click
 
@@ -40,34 +42,64 @@ def apply_options(
     "--engine", type=click.Choice(["local", "azure", "openai"]), default=None, help="Realtime voice engine."
 )
 @click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--workers",
+    default=1,
+    type=click.IntRange(1, 64),
+    show_default=True,
+    help="Processes serving the same port. More than one needs shared state (server.store_url and "
+    "server.state_url, docs/deploy.md); each process loads its own brain and speech models.",
+)
 @db_option
 @click.pass_context
 def serve_command(
-    ctx: click.Context, host: str | None, port: int | None, engine: str | None, log_level: str, db: str | None
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    engine: str | None,
+    log_level: str,
+    workers: int,
+    db: str | None,
 ) -> None:
     """Start the web page, the API and the realtime engine."""
     import uvicorn
 
-    from datavox.data.connect import parse_url
     from datavox.server.app import create_app
     from datavox.server.auth import BindRefused, check_bind
-    from datavox.server.telemetry import install_redaction
 
     settings = apply_options(settings_from(ctx, db), host, port, engine)
     try:
         check_bind(settings.server.host, settings.secrets.api_token)
     except BindRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    secrets = [settings.secrets.api_token, settings.secrets.llm_api_key, settings.secrets.realtime_api_key]
-    with contextlib.suppress(ValueError):  # a database server's password: driver errors may quote the URL
-        secrets.append(parse_url(settings.database.url).password)
-    install_redaction(secrets)
+    if workers > 1:
+        refused = workers_refused(settings, workers)
+        if refused:
+            raise click.ClickException(refused)
+    setup_logging(settings, log_level)
+    shown_host = f"[{settings.server.host}]" if ":" in settings.server.host else settings.server.host
+    url = f"http://{shown_host}:{settings.server.port}/"
+    if workers > 1:
+        # Each worker is a fresh process that builds its app from the environment (server/worker.py).
+        os.environ.update(worker_environment(ctx, settings, log_level))
+        click.echo(
+            f"datavox: {workers} workers loading the data and the {settings.realtime.engine} engine, then "
+            f"serving {url} (each says when it is ready; GET /readyz)"
+        )
+        uvicorn.run(
+            "datavox.server.worker:create",
+            factory=True,
+            workers=workers,
+            host=settings.server.host,
+            port=settings.server.port,
+            log_level=log_level,
+            log_config=None,
+            ws_max_size=1 << 20,
+        )
+        return
 
     app = create_app(settings)
     state = app.state.datavox
-    shown_host = f"[{settings.server.host}]" if ":" in settings.server.host else settings.server.host
-    url = f"http://{shown_host}:{settings.server.port}/"
     state.warm_on_start = True
     state.ready_message = f"datavox is ready: open {url}"
     click.echo(f"datavox: loading the data and the {settings.realtime.engine} engine, then serving {url}")
@@ -79,6 +111,57 @@ def serve_command(
         log_config=None,  # keep the root logging (and its secret filter) set up above
         ws_max_size=1 << 20,
     )
+
+
+def setup_logging(settings: Settings, log_level: str) -> None:
+    """Root logging with the secret filter: keys, the API token and database passwords never reach a log."""
+    from datavox.data.connect import parse_url
+    from datavox.server.telemetry import install_redaction
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    secrets = [settings.secrets.api_token, settings.secrets.llm_api_key, settings.secrets.realtime_api_key]
+    with contextlib.suppress(ValueError):  # a database server's password: driver errors may quote the URL
+        secrets.append(parse_url(settings.database.url).password)
+    for url in (settings.server.store_url, settings.server.state_url):  # PostgreSQL's and Redis's passwords
+        with contextlib.suppress(ValueError):
+            written = urlsplit(url).password or ""
+            secrets += [written, unquote(written)]
+    install_redaction([s for s in secrets if s])
+
+
+def workers_refused(settings: Settings, workers: int) -> str:
+    """Why `--workers N` cannot run with these settings ("" when it can)."""
+    missing = [
+        name
+        for name, value in (
+            ("server.store_url = postgresql://…", settings.server.store_url),
+            ("server.state_url = redis://…", settings.server.state_url),
+        )
+        if not value
+    ]
+    if not missing:
+        return ""
+    return (
+        f"--workers {workers} needs shared state, and the settings keep it embedded: each worker would have "
+        "its own event stream and rate limits, and pages would miss answers given by another worker. "
+        f"Set {' and '.join(missing)} (or DATAVOX_SERVER_STORE_URL / DATAVOX_SERVER_STATE_URL; see "
+        "docs/deploy.md, Scaling out), or serve with one worker."
+    )
+
+
+def worker_environment(ctx: click.Context, settings: Settings, log_level: str) -> dict[str, str]:
+    """What a worker process needs to build the same settings: the config file and this command's options."""
+    env = {
+        "DATAVOX_DATABASE_URL": settings.database.url,
+        "DATAVOX_SERVER_HOST": settings.server.host,
+        "DATAVOX_SERVER_PORT": str(settings.server.port),
+        "DATAVOX_REALTIME_ENGINE": settings.realtime.engine,
+        "DATAVOX_WORKER_LOG_LEVEL": log_level,
+    }
+    config_file = ctx.find_root().params.get("config_file")
+    if config_file:
+        env["DATAVOX_CONFIG"] = os.path.abspath(config_file)
+    return env
 
 
 # --- doctor --------------------------------------------------------------------------------------------

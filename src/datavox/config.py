@@ -113,6 +113,12 @@ class ServerSettings:
     rate_per_minute: int = 60
     app_db: str = "data/app.sqlite"
     otlp_endpoint: str = ""
+    # --- scaling out (docs/deploy.md): empty means embedded, one process ---
+    store_url: str = ""  # postgresql://user@host/db: conversations shared by every replica (else app_db)
+    state_url: str = ""  # redis://host:6379/0: event fan-out, rate limits and voice secrets across replicas
+    state_prefix: str = "datavox:"  # Redis key and channel prefix (several deployments on one Redis)
+    replica_id: str = ""  # empty: hostname-pid; sent as X-Datavox-Replica for session affinity
+    outbox_path: str = "data/outbox.sqlite"  # turns waiting for the store_url database while it is down
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,12 @@ class Settings:
 
                 out[f.name] = {k.name: getattr(value, k.name) for k in fields(value)}
                 out[f.name]["url"] = redact_url(value.url)
+            elif f.name == "server":
+                from datavox.data.connect import redact_url  # PostgreSQL and Redis URLs may hold passwords
+
+                out[f.name] = {k.name: getattr(value, k.name) for k in fields(value)}
+                out[f.name]["store_url"] = redact_url(value.store_url)
+                out[f.name]["state_url"] = redact_url(value.state_url)
             elif is_dataclass(value):
                 out[f.name] = {k.name: getattr(value, k.name) for k in fields(value)}
             else:

@@ -12,7 +12,9 @@ import contextlib
 import dataclasses
 import importlib
 import logging
+import os
 import re
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -31,11 +33,13 @@ from pydantic import BaseModel, Field
 from datavox import __version__
 from datavox.config import Settings
 from datavox.server import cloud as cloud_mod
+from datavox.server import health as health_mod
 from datavox.server import voice_bridge
 from datavox.server.auth import bearer_dependency, token_matches
 from datavox.server.events import EventHub, normalise
+from datavox.server.pgstore import StoreUnavailable
 from datavox.server.ratelimit import TokenBucket
-from datavox.server.store import ConversationStore, new_conversation_id, new_turn_id
+from datavox.server.store import new_conversation_id, new_turn_id, open_store
 from datavox.server.telemetry import Metrics, make_tracer, mark_error, now_ns, stage_spans
 from datavox.types import Answer, HistoryTurn
 
@@ -84,8 +88,20 @@ def problem(status: int, code: str, message: str, headers: dict[str, str] | None
 class ServerState:
     def __init__(self, settings: Settings, brain: Any | None, engine: Any | None) -> None:
         self.settings = settings
-        self.store = ConversationStore(settings.server.app_db)
+        # Which process this is, for operators and for session affinity (X-Datavox-Replica).
+        self.replica = settings.server.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.store = open_store(settings, self.replica)
         self.hub = EventHub()
+        self.shared: Any = None  # SharedState when server.state_url is set
+        if settings.server.state_url:
+            from datavox.server.shared import SharedState
+
+            srv = settings.server
+            self.shared = SharedState(srv.state_url, srv.state_prefix, self.replica)
+        self.health = health_mod.Health(self)
+        self.store.on_change = self.health.notify
+        if self.shared is not None:
+            self.shared.on_change = self.health.notify
         self.metrics = Metrics()
         self.provider, self.tracer = make_tracer(settings.server.otlp_endpoint)
         self.brain = brain
@@ -96,9 +112,15 @@ class ServerState:
         self.warm_on_start = False
         self.ready_message = ""
         rate = settings.server.rate_per_minute
-        self.ask_bucket = TokenBucket(rate)
+        self.ask_bucket: Any = TokenBucket(rate)
         # Each secret starts a voice session: fewer are needed than questions, and they cost more.
-        self.secret_bucket = TokenBucket(max(1, rate // 6), burst=max(2, rate // 6))
+        self.secret_bucket: Any = TokenBucket(max(1, rate // 6), burst=max(2, rate // 6))
+        if self.shared is not None:  # counted in Redis: the same limits whichever replica a request hits
+            from datavox.server.shared import SharedBucket
+
+            self.ask_bucket = SharedBucket(self.shared, "ask", rate)
+            per_min = max(1, rate // 6)
+            self.secret_bucket = SharedBucket(self.shared, "secret", per_min, burst=max(2, rate // 6))
 
     # --- the brain -----------------------------------------------------------------------------------
     def get_brain(self) -> Any:
@@ -141,9 +163,20 @@ class ServerState:
         try:
             out = normalise(conversation_id, event)
             self._persist(out)
-            self.hub.send(out)
+            self.fan_out(out)
         except Exception:  # a broken event must never break the voice turn that sent it
             log.exception("could not publish an event of type %s", event.get("type"))
+
+    def fan_out(self, event: dict[str, Any]) -> None:
+        """A normalised event to this replica's pages now, and to the other replicas' through Redis."""
+        self.hub.send(event)
+        if self.shared is not None:
+            self.shared.publish(event)
+
+    def close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+        self.store.close()
 
     def _persist(self, event: dict[str, Any]) -> None:
         conv, turn = event["conversation_id"], str(event.get("turn_id") or "")
@@ -173,11 +206,29 @@ class ServerState:
 
     def stored_history(self, conversation_id: str) -> list[HistoryTurn]:
         """The stored turns of a conversation, for a cloud session that continues it."""
-        data = self.store.history(conversation_id) or {"turns": []}
+        try:
+            data = self.store.history(conversation_id) or {"turns": []}
+        except StoreUnavailable:
+            log.warning("conversation database down: a new voice session starts without the earlier turns")
+            data = {"turns": []}
         role_ok = ("user", "assistant")
         return [
             HistoryTurn(t["role"], t["text"]) for t in data["turns"] if t["role"] in role_ok and t["text"]
         ]
+
+
+async def warm_up(state: ServerState) -> None:
+    try:
+        await run_in_threadpool(state.get_brain)
+        if state.engine is not None:
+            await voice_bridge.warm_up(state.engine)
+    except Exception as exc:
+        log.exception("loading the brain or the speech models failed")
+        state.health.phase, state.health.phase_problem = "failed", f"{type(exc).__name__}: {exc}"
+        return
+    state.health.phase = "ready"
+    if state.ready_message:
+        print(state.ready_message, flush=True)
 
 
 def client_key(request: Request) -> str:
@@ -200,27 +251,32 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
         state.engine = voice_bridge.build_local_engine(
             settings, state.voice_ask, state.publish, state.cancel_query
         )
+    if state.engine is not None and state.shared is not None:
+        state.engine.shared_secrets = state.shared  # a secret minted here opens a call on any replica
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.hub.bind_loop(asyncio.get_running_loop())
+        if state.shared is not None:
+            state.shared.start(state.hub.send)
+        warming: asyncio.Task[None] | None = None
         if state.warm_on_start:
             # `datavox serve`: load the brain and the speech models before the first call, not during it.
-            await run_in_threadpool(state.get_brain)
-            if state.engine is not None:
-                await voice_bridge.warm_up(state.engine)
-            if state.ready_message:
-                print(state.ready_message, flush=True)
+            # In the background: /livez answers at once and /readyz says "starting" until they are loaded.
+            state.health.phase = "starting"
+            warming = asyncio.create_task(warm_up(state))
         try:
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
             if state.cloud is not None:
                 await state.cloud.aclose()
             if state.engine is not None:
                 with contextlib.suppress(Exception):
                     await voice_bridge.close(state.engine)
             state.provider.shutdown()
-            state.store.close()
+            state.close()
 
     app = FastAPI(title="datavox", version=__version__, lifespan=lifespan)
     app.state.datavox = state
@@ -237,6 +293,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
         response: Response = await call_next(request)
+        response.headers.setdefault("X-Datavox-Replica", state.replica)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.url.path.startswith("/api"):
@@ -262,15 +319,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
             )
 
     # --- health and metrics ------------------------------------------------------------------------
-    @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "version": __version__,
-            "engine": settings.realtime.engine,
-            "realtime": state.engine is not None,
-            "brain_loaded": state.brain is not None,
-        }
+    app.include_router(health_mod.create_router(state.health))
 
     @app.get("/metrics")
     async def metrics() -> Response:
@@ -300,7 +349,16 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
 
     @app.get("/api/conversations/{conversation_id}", dependencies=auth)
     async def conversation(conversation_id: str) -> dict[str, Any]:
-        history = state.store.history(conversation_id)
+        try:
+            history: dict[str, Any] | None = await run_in_threadpool(state.store.history, conversation_id)
+        except StoreUnavailable as exc:
+            raise problem(
+                503,
+                "store_unavailable",
+                "The conversation database is unreachable, so earlier turns cannot be shown now. "
+                "You can keep asking; new turns are saved when it returns.",
+                headers={"Retry-After": "5"},
+            ) from exc
         if history is None:
             raise problem(404, "not_found", "That conversation is not on this server. Start a new one.")
         return history
@@ -321,8 +379,10 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
         question = body.question.strip()
         if not question:
             raise problem(422, "empty_question", "Type a question first.")
-        state.store.save_user(conversation_id, turn_id, question, source="text")
-        state.hub.send(
+        stored = await run_in_threadpool(
+            state.store.save_user, conversation_id, turn_id, question, source="text"
+        )
+        state.fan_out(
             normalise(
                 conversation_id,
                 {
@@ -346,8 +406,10 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
                 500, "brain_failed", "Something went wrong answering that. Try rephrasing it."
             ) from exc
         data = answer.to_dict()
-        state.store.save_answer(conversation_id, turn_id, data, source="text")
-        state.hub.send(
+        stored = await run_in_threadpool(
+            state.store.save_answer, conversation_id, turn_id, data, source="text"
+        )
+        state.fan_out(
             normalise(
                 conversation_id,
                 {
@@ -358,7 +420,8 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
                 },
             )
         )
-        return {**data, "conversation_id": conversation_id, "turn_id": turn_id}
+        # stored: false when the turn waits in the outbox for the conversation database (saved later).
+        return {**data, "conversation_id": conversation_id, "turn_id": turn_id, "stored": stored is not False}
 
     @app.get("/api/schema", dependencies=auth)
     async def schema() -> dict[str, Any]:
@@ -452,6 +515,9 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
         reader = asyncio.create_task(drain(ws))
         try:
             await ws.send_json({"type": "ready", "conversation_id": conversation_id})
+            service = state.health.service_event()
+            if service["status"] != "ok":
+                await ws.send_json({**service, "conversation_id": conversation_id})
             while not reader.done():
                 getter = asyncio.create_task(queue.get())
                 done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)

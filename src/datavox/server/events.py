@@ -10,11 +10,14 @@ Events (all carry `type`, `conversation_id`, `turn_id` where there is a turn, an
 - `timings`: `timings_ms` for the turn, by stage.
 - `error`: `code`, `message`.
 - `turn.cancelled`: `reason` (barge-in while the answer or its query ran).
+- `service`: `status` ("ok" or "degraded") and `problems` (sentences for people): the replica lost or
+  regained its conversation database or Redis (sent on change, and after `ready` while degraded).
 - Cloud engines (server/cloud.py): `engine` (`engine`, `reason`: which engine answers now and why),
   `usage` (`usage`: tokens in/out, text and audio, and `cost_usd` of a turn), `assistant.transcript`
   (`text`: what the model said), `session.renew` (start a new session: the provider's limit is near).
 
-`publish(conversation_id, event)` is safe from any thread: the voice engine calls it from its workers.
+`publish(conversation_id, event)` is safe from any thread: the voice engine calls it from its workers. With
+`server.state_url` set, published events also fan out to the other replicas through Redis (shared.py).
 """
 
 from __future__ import annotations
@@ -101,6 +104,16 @@ class EventHub:
             return
         for queue in queues:
             self._deliver(queue, event)
+
+    def broadcast(self, event: dict[str, Any]) -> None:
+        """Deliver one event to every page on this process (the `service` event); callable from any thread."""
+        with self._lock:
+            targets = [(conv, list(queues)) for conv, queues in self._subscribers.items()]
+        if self._loop is None:
+            return
+        for conv, queues in targets:
+            for queue in queues:
+                self._deliver(queue, {**event, "conversation_id": conv})
 
     def _deliver(self, queue: asyncio.Queue[dict[str, Any]], event: dict[str, Any]) -> None:
         def put() -> None:

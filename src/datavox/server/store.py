@@ -1,5 +1,8 @@
 """Conversations in the application database (SQLite), so a reload shows the history.
 
+One process: this embedded store. Several replicas: PostgreSQL (`server.store_url`, pgstore.py) behind an
+outbox (outbox.py); `open_store` picks one.
+
 Kept: every user and assistant turn, its SQL, columns, row count, truncation, chart, timings and error, plus
 the first `PREVIEW_ROWS` rows (enough to redraw the table and chart; a large result is not copied whole).
 Never kept: audio, secrets.
@@ -49,6 +52,16 @@ _ANSWER_FIELDS = (
 )
 
 
+def answer_data(answer: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The text and the kept fields of an assistant turn (see the module docstring)."""
+    data = {k: answer.get(k) for k in _ANSWER_FIELDS if k in answer}
+    rows = answer.get("rows") or []
+    data["row_count"] = len(rows)
+    data["rows"] = rows[:PREVIEW_ROWS]
+    data["rows_stored"] = min(len(rows), PREVIEW_ROWS)
+    return str(answer.get("answer") or ""), data
+
+
 def new_conversation_id() -> str:
     return f"conv_{uuid.uuid4().hex[:20]}"
 
@@ -77,8 +90,8 @@ class ConversationStore:
         with self._lock:
             self._db.close()
 
-    def ensure(self, conversation_id: str) -> None:
-        now = time.time()
+    def ensure(self, conversation_id: str, *, at: float | None = None) -> None:
+        now = at or time.time()
         with self._lock:
             self._db.execute(
                 "INSERT INTO conversations(id, created_at, updated_at) VALUES (?, ?, ?) "
@@ -91,29 +104,53 @@ class ConversationStore:
             row = self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
         return row is not None
 
-    def save_user(self, conversation_id: str, turn_id: str, text: str, *, source: str) -> None:
-        self._upsert(conversation_id, turn_id, "user", source, text, {})
+    def save_user(
+        self, conversation_id: str, turn_id: str, text: str, *, source: str, at: float | None = None
+    ) -> bool:
+        self._upsert(conversation_id, turn_id, "user", source, text, {}, at)
+        return True
 
-    def save_answer(self, conversation_id: str, turn_id: str, answer: dict[str, Any], *, source: str) -> None:
-        data = {k: answer.get(k) for k in _ANSWER_FIELDS if k in answer}
-        rows = answer.get("rows") or []
-        data["row_count"] = len(rows)
-        data["rows"] = rows[:PREVIEW_ROWS]
-        data["rows_stored"] = min(len(rows), PREVIEW_ROWS)
-        self._upsert(conversation_id, turn_id, "assistant", source, str(answer.get("answer") or ""), data)
+    def save_answer(
+        self,
+        conversation_id: str,
+        turn_id: str,
+        answer: dict[str, Any],
+        *,
+        source: str,
+        at: float | None = None,
+    ) -> bool:
+        """Store the answer; True when it is stored now (the shared store may keep it for later)."""
+        text, data = answer_data(answer)
+        self._upsert(conversation_id, turn_id, "assistant", source, text, data, at)
+        return True
 
     def _upsert(
-        self, conversation_id: str, turn_id: str, role: str, source: str, text: str, data: dict[str, Any]
+        self,
+        conversation_id: str,
+        turn_id: str,
+        role: str,
+        source: str,
+        text: str,
+        data: dict[str, Any],
+        at: float | None,
     ) -> None:
-        self.ensure(conversation_id)
+        now = at or time.time()
+        self.ensure(conversation_id, at=now)
         with self._lock:
             self._db.execute(
                 "INSERT INTO turns(conversation_id, turn_id, role, source, text, data, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(conversation_id, turn_id, role) DO UPDATE SET "
                 "text = CASE WHEN excluded.text != '' THEN excluded.text ELSE turns.text END, "
                 "data = CASE WHEN excluded.data != '{}' THEN excluded.data ELSE turns.data END",
-                (conversation_id, turn_id, role, source, text, json.dumps(data, default=str), time.time()),
+                (conversation_id, turn_id, role, source, text, json.dumps(data, default=str), now),
             )
+
+    def status(self) -> tuple[bool, str]:
+        """(healthy, detail) for /healthz: the embedded file is always there."""
+        return True, f"sqlite {self.path}"
+
+    def pending(self) -> int:
+        return 0
 
     def history(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation as the page shows it: turns in order, each with its role, text and data."""
@@ -133,3 +170,14 @@ class ConversationStore:
             for t, r, s, x, d, c in rows
         ]
         return {"id": conv[0], "created_at": conv[1], "updated_at": conv[2], "turns": turns}
+
+
+def open_store(settings: Any, replica: str = "") -> Any:
+    """The store the settings ask for: SQLite (`server.app_db`) or PostgreSQL behind an outbox."""
+    server = settings.server
+    if not server.store_url:
+        return ConversationStore(server.app_db)
+    from datavox.server.outbox import OutboxStore
+    from datavox.server.pgstore import PostgresStore
+
+    return OutboxStore(lambda: PostgresStore(server.store_url, replica=replica), server.outbox_path)

@@ -91,6 +91,8 @@ class LocalRealtimeEngine:
         self._speech_pool = PriorityPool(self.speech_workers)
         self._brain_pool = ThreadPoolExecutor(4, thread_name_prefix="dv-brain")
         self._secrets: dict[str, Grant] = {}
+        # Several replicas (server/shared.py): secrets minted here go to Redis; every replica takes them.
+        self.shared_secrets: Any = None
         self.sessions: dict[str, Session] = {}
         self.calls: dict[str, Any] = {}  # rtc_… -> rtc.RtcCall (rtc.create_call adds them)
         self._watchdog: asyncio.Task[None] | None = None
@@ -191,7 +193,17 @@ class LocalRealtimeEngine:
         self._secrets[secret["value"]] = Grant(
             float(secret["expires_at"]), secret["session"], conversation_id
         )
+        if self.shared_secrets is not None:
+            grant = {"session": secret["session"], "conversation_id": conversation_id}
+            self.shared_secrets.put_grant(secret["value"], grant, float(secret["expires_at"]))
         return secret
+
+    def _shared_grant(self, token: str) -> Grant | None:
+        """A secret minted by another replica (Redis keeps it until it expires)."""
+        found = self.shared_secrets.get_grant(token) if self.shared_secrets is not None else None
+        if not found:
+            return None
+        return Grant(float(found.get("expires_at", 0)), found["session"], found.get("conversation_id"))
 
     def session_config(self, update: Any) -> dict[str, Any]:
         base = self.default_session()
@@ -218,7 +230,7 @@ class LocalRealtimeEngine:
                 401, "missing_api_key", "Authorization: Bearer ek_… (a client secret) is required."
             )
         if token.startswith("ek_"):
-            grant = self._secrets.get(token)
+            grant = self._secrets.get(token) or self._shared_grant(token)
             if grant is None:
                 raise EngineError(401, "invalid_api_key", "Unknown client secret.")
             if grant.expires_at <= time.time():

@@ -1,0 +1,196 @@
+"""The shared-state building blocks on the real PostgreSQL and Redis, in one process.
+
+Migrations run once however many replicas start together; a turn written twice (retry, outbox replay) is
+stored once; writes made while the database is away wait in the outbox and arrive exactly once; rate limits,
+voice secrets and events are shared by two "replicas" (two SharedState objects on one Redis prefix).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from tests.scale.conftest import REDIS_URL, TcpProxy, terminate_backends
+
+from datavox.server.outbox import OutboxStore
+from datavox.server.pgstore import MIGRATIONS, PostgresStore, StoreUnavailable
+from datavox.server.shared import SharedBucket, SharedState
+
+pytestmark = pytest.mark.postgres
+
+
+def wait_for(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def turn_counts(url: str) -> dict[tuple[str, str], int]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT turn_id, role, count(*) FROM turns GROUP BY turn_id, role").fetchall()
+    return {(t, r): n for t, r, n in rows}
+
+
+def test_replicas_starting_together_migrate_once(pg: tuple[str, str]) -> None:
+    url, _ = pg
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            PostgresStore(url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with psycopg.connect(url) as conn:
+        versions = [v for (v,) in conn.execute("SELECT version FROM datavox_schema ORDER BY version")]
+        columns = {
+            c
+            for (c,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'turns'"
+            )
+        }
+    assert versions == [v for v, _, _ in MIGRATIONS]
+    assert "replica" in columns  # migration 2 ran on top of 1
+
+
+def test_a_turn_written_twice_is_stored_once(pg: tuple[str, str]) -> None:
+    url, _ = pg
+    store = PostgresStore(url, replica="a")
+    answer = {"answer": "Seven.", "sql": "SELECT 7", "columns": ["n"], "rows": [[7]]}
+    for _ in range(2):
+        store.save_user("conv_1", "turn_1", "How many?", source="text", at=100.0)
+        store.save_answer("conv_1", "turn_1", answer, source="text", at=101.0)
+    store.save_user("conv_1", "turn_2", "And then?", source="text", at=102.0)
+    history = store.history("conv_1")
+    assert history is not None
+    assert [(t["turn_id"], t["role"]) for t in history["turns"]] == [
+        ("turn_1", "user"),
+        ("turn_1", "assistant"),
+        ("turn_2", "user"),
+    ]
+    assert history["turns"][1]["rows"] == [[7]] and history["turns"][1]["sql"] == "SELECT 7"
+    assert set(turn_counts(url).values()) == {1}
+    store.close()
+
+
+def test_a_terminated_connection_is_retried(pg: tuple[str, str]) -> None:
+    url, name = pg
+    store = PostgresStore(url)
+    store.save_user("conv_1", "turn_1", "first", source="text")
+    assert terminate_backends(name) >= 1  # the pooled connection is now dead
+    store.save_user("conv_1", "turn_2", "second", source="text")
+    history = store.history("conv_1")
+    assert history is not None and [t["text"] for t in history["turns"]] == ["first", "second"]
+
+
+def test_writes_wait_in_the_outbox_while_the_database_is_away(pg: tuple[str, str], tmp_path: Path) -> None:
+    url, _ = pg
+    proxy = TcpProxy(5432)
+    proxy.unblock()
+    proxied = url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    store = OutboxStore(
+        lambda: PostgresStore(proxied, connect_timeout_s=1), tmp_path / "outbox.sqlite", interval_s=0.2
+    )
+    try:
+        assert store.save_user("conv_1", "turn_1", "before", source="text") is True
+        proxy.block()
+        # The next write finds the connection cut: it is queued, not lost, and the store says why.
+        assert store.save_user("conv_1", "turn_2", "during", source="text") is False
+        assert store.save_answer("conv_1", "turn_2", {"answer": "ok", "rows": []}, source="text") is False
+        healthy, detail = store.status()
+        assert not healthy and "outbox" in detail
+        assert store.pending() == 2
+        with pytest.raises(StoreUnavailable):
+            store.history("conv_1")
+        proxy.unblock()
+        wait_for(lambda: store.pending() == 0 and store.status()[0])
+        history = store.history("conv_1")
+        assert history is not None
+        assert [(t["turn_id"], t["role"], t["text"]) for t in history["turns"]] == [
+            ("turn_1", "user", "before"),
+            ("turn_2", "user", "during"),
+            ("turn_2", "assistant", "ok"),
+        ]
+        assert set(turn_counts(url).values()) == {1}
+    finally:
+        store.close()
+        proxy.block()
+
+
+def test_a_replayed_outbox_stores_each_turn_once(pg: tuple[str, str], tmp_path: Path) -> None:
+    """A process killed between writing a queued turn and removing it replays it: still one row."""
+    url, _ = pg
+    down = "postgresql://postgres@127.0.0.1:1/none"
+    first = OutboxStore(
+        lambda: PostgresStore(down, connect_timeout_s=1), tmp_path / "o.sqlite", interval_s=60
+    )
+    first.save_user("conv_1", "turn_1", "queued", source="text")
+    entries = first.outbox.head()
+    first.close()
+    direct = PostgresStore(url)
+    direct.save_user("conv_1", "turn_1", "queued", source="text", at=entries[0][2]["at"])  # already written
+    second = OutboxStore(lambda: PostgresStore(url), tmp_path / "o.sqlite", interval_s=0.2)
+    try:
+        wait_for(lambda: second.pending() == 0)
+        assert turn_counts(url) == {("turn_1", "user"): 1}
+    finally:
+        second.close()
+
+
+def replicas(prefix: str, n: int = 2) -> list[SharedState]:
+    return [SharedState(REDIS_URL, prefix, f"replica-{i}") for i in range(n)]
+
+
+def test_rate_limits_are_counted_across_replicas(redis_prefix: str) -> None:
+    a, b = replicas(redis_prefix)
+    bucket_a, bucket_b = SharedBucket(a, "ask", 3), SharedBucket(b, "ask", 3)
+    results = [bucket.allow("10.0.0.1")[0] for bucket in (bucket_a, bucket_b, bucket_a, bucket_b)]
+    assert results == [True, True, True, False]
+    allowed, wait = bucket_a.allow("10.0.0.1")
+    assert not allowed and 0 < wait <= 20
+    assert bucket_b.allow("10.0.0.2")[0]  # another client has its own bucket
+    a.close()
+    b.close()
+
+
+def test_a_secret_minted_on_one_replica_is_valid_on_another(redis_prefix: str) -> None:
+    a, b = replicas(redis_prefix)
+    a.put_grant("ek_abc", {"session": {"type": "realtime"}, "conversation_id": "conv_1"}, time.time() + 30)
+    a.put_grant("ek_old", {"session": {}, "conversation_id": None}, time.time() + 0.2)
+    found = b.get_grant("ek_abc")
+    assert found is not None and found["conversation_id"] == "conv_1"
+    assert b.get_grant("ek_unknown") is None
+    # Redis holds a digest, never the secret itself.
+    assert not [k for k in b.client.scan_iter(match=redis_prefix + "*") if b"ek_abc" in k]
+    time.sleep(0.4)
+    assert b.get_grant("ek_old") is None  # expired with its secret
+    a.close()
+    b.close()
+
+
+def test_events_fan_out_to_the_other_replica_only(redis_prefix: str) -> None:
+    a, b = replicas(redis_prefix)
+    got_a: list[dict[str, Any]] = []
+    got_b: list[dict[str, Any]] = []
+    a.start(got_a.append)
+    b.start(got_b.append)
+    time.sleep(0.3)  # both subscribed
+    a.publish({"type": "answer", "conversation_id": "conv_1", "turn_id": "t1", "answer": {"answer": "x"}})
+    wait_for(lambda: len(got_b) == 1)
+    time.sleep(0.2)
+    assert got_a == []  # the replica that answered delivered to its own pages already
+    assert got_b[0]["turn_id"] == "t1"
+    a.close()
+    b.close()
