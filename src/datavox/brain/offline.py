@@ -19,6 +19,7 @@ from datavox.brain import intent as intent_module
 from datavox.brain import phrasing
 from datavox.brain.answer import speak
 from datavox.brain.chart import chart_hint
+from datavox.brain.compound import Compound
 from datavox.brain.hearing import Hearing, NameSpan, data_words
 from datavox.brain.joins import JoinGraph
 from datavox.brain.linking import ValueIndex, ValueMatch
@@ -59,6 +60,7 @@ class OfflineEngine:
         self.planner = Planner(catalog, model, self.graph)
         self.examples = model.examples or default_examples(catalog, model)
         self.hearing = Hearing(data_words(self.index), self._name_spans)
+        self.compound = Compound(self.ask_one, run, dialect)
 
     # -- the turn ------------------------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:
@@ -68,12 +70,16 @@ class OfflineEngine:
         if heard.clarify is not None:
             timings["parse_ms"] = _ms(t0)
             return _asked_back(question, heard.clarify, "unclear transcript", timings)
-        answer = self._ask(heard.text, history, timings, t0)
+        answer = self.compound.ask(heard.text, history) or self._ask(heard.text, history, timings, t0)
         answer.question = question
         if heard.changes:
             said = answer.resolved_question or heard.text
             answer.resolved_question = f"{said} ({heard.note})"
         return answer
+
+    def ask_one(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:
+        """One simple question, as heard (no repair, no compound shapes): the parts of a compound one."""
+        return self._ask(question, history, {}, time.perf_counter())
 
     def _name_spans(self, folded: str) -> list[NameSpan]:
         return [(m.span, m.value) for m in self.index.match(folded) if m.score >= 0.9]

@@ -25,3 +25,12 @@ def domain_files() -> dict[str, Path]:
         if path.is_file():
             out[name] = path
     return out
+
+
+def import_domain(name: str, folder: Path) -> Path:
+    """The set's CSV imported into a new DuckDB file in `folder`, as `datavox import FILE` does."""
+    from datavox.data.importer import import_paths
+
+    path = folder / f"{name}.duckdb"
+    import_paths(f"duckdb:///{path}", [domain_files()[name]])
+    return path

@@ -1,0 +1,120 @@
+"""Compound questions (brain/compound.py): both/and (INTERSECT), negation (EXCEPT, NOT IN), several
+aggregates, two questions in one utterance — on F1 and on the penguins set, checked against our own SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from tests.brain.conftest import settings_for
+from tests.brain.domains.files import domain_files, import_domain
+
+from datavox.brain.brain import Brain
+from datavox.brain.phrasing import well_formed
+
+
+def _col(db: Path, sql: str) -> set[object]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {r[0] for r in con.execute(sql).fetchall()}
+
+
+def _one(db: Path, sql: str) -> object:
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(sql).fetchone()
+        assert row is not None
+        return row[0]
+
+
+ENTRANTS = (
+    "select distinct d.name from seasons_entrants_drivers e join drivers d on d.id=e.driver_id "
+    "join constructors c on c.id=e.constructor_id where not e.test_driver and c.name="
+)
+WINNERS = (
+    "select distinct d.name from races_race_results r join drivers d on d.id=r.driver_id "
+    "where r.position_number=1"
+)
+
+
+def test_both_is_an_intersection(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("Which drivers raced for both Ferrari and McLaren?")
+    gold = _col(f1_db, f"{ENTRANTS}'Ferrari' intersect {ENTRANTS}'McLaren'")
+    assert answer.sql and "INTERSECT" in answer.sql
+    assert {r[0] for r in answer.rows} == gold
+    assert well_formed(answer.answer) and "both Ferrari and McLaren" in answer.answer
+
+
+def test_never_is_an_exception(f1_brain: Brain, f1_db: Path) -> None:
+    count = f1_brain.ask("How many drivers never won a race?")
+    assert count.rows[0][0] == _one(
+        f1_db, f"select count(*) from (select name from drivers except {WINNERS})"
+    )
+    finns = f1_brain.ask("Which drivers from Finland did not win a race?")
+    gold = _col(
+        f1_db,
+        "select d.name from drivers d join countries c on c.id=d.nationality_country_id "
+        f"where c.name='Finland' except {WINNERS}",
+    )
+    assert {r[0] for r in finns.rows} == gold and gold
+    assert finns.answer.endswith("did not win a race.")
+
+
+def test_most_without(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("Who has the most starts without a win?")
+    assert answer.sql and "NOT" in answer.sql and len(answer.rows) == 1
+    name = answer.rows[0][0]
+    assert name not in _col(f1_db, WINNERS)
+    assert well_formed(answer.answer)
+
+
+def test_two_questions_in_one(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("Who won the 2021 drivers' championship and how many races did he win that year?")
+    champion = _one(
+        f1_db,
+        "select d.name from seasons_driver_standings s join drivers d on d.id=s.driver_id "
+        "where s.year=2021 and s.position_number=1",
+    )
+    wins = _one(
+        f1_db,
+        f"select count(*) from races_race_results r join drivers d on d.id=r.driver_id "
+        f"where r.position_number=1 and r.year=2021 and d.name='{champion}'",
+    )
+    assert answer.rows == [[champion, wins]], answer
+    assert answer.answer.count(".") >= 2 and well_formed(answer.answer)
+
+
+def test_several_aggregates(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("What is the average and maximum number of points in 2020?")
+    avg, top = (
+        _one(f1_db, "select avg(points) from races_race_results where year=2020"),
+        _one(f1_db, "select max(points) from races_race_results where year=2020"),
+    )
+    assert len(answer.rows) == 1 and answer.rows[0] == pytest.approx([avg, top])
+
+
+@pytest.fixture(scope="module")
+def penguins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Brain, Path]]:
+    if "penguins" not in domain_files():
+        pytest.skip("palmerpenguins is not installed")
+    path = import_domain("penguins", tmp_path_factory.mktemp("penguins"))
+    brain = Brain.from_settings(settings_for(path), engine="offline")
+    yield brain, path
+    brain.close()
+
+
+def test_penguins_both_and_never(penguins: tuple[Brain, Path]) -> None:
+    brain, db = penguins
+    both = brain.ask("Which species live on both Dream and Biscoe?")
+    gold = _col(
+        db,
+        "select species from penguins where island='Dream' "
+        "intersect select species from penguins where island='Biscoe'",
+    )
+    assert {r[0] for r in both.rows} == gold
+    never = brain.ask("Which species are never seen on Torgersen?")
+    gold = _col(
+        db, "select species from penguins except select species from penguins where island='Torgersen'"
+    )
+    assert {r[0] for r in never.rows} == gold and len(gold) == 2
+    assert never.answer.endswith("are never seen on Torgersen.")
