@@ -49,3 +49,31 @@ def column_names(headers: Iterable[str]) -> list[str]:
         seen.add(name)
         out.append(name)
     return out
+
+
+def shared_prefix(names: Iterable[str]) -> tuple[str, ...]:
+    """The leading words every table name shares (`f1db_races`, `f1db_drivers` → `("f1db",)`).
+
+    They name the data set, not the rows: people say "race results", not "f1db races race results". Never
+    the whole name of a table, and nothing when there is only one table."""
+    split = [identifier(n).split("_") for n in names]
+    if len(split) < 2:
+        return ()
+    shortest = min(len(parts) for parts in split)
+    out: list[str] = []
+    for i in range(shortest - 1):
+        word = split[0][i]
+        if all(parts[i] == word for parts in split):
+            out.append(word)
+        else:
+            break
+    return tuple(out)
+
+
+def name_words(name: str, prefix: tuple[str, ...] = ()) -> list[str]:
+    """The words of a table or column name without the shared prefix: `f1db_races_race_results` → races,
+    race, results."""
+    parts = [p for p in identifier(name).split("_") if p]
+    if prefix and tuple(parts[: len(prefix)]) == prefix and len(parts) > len(prefix):
+        parts = parts[len(prefix) :]
+    return parts

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from datavox.data.connect import DatabaseUrl, connect
-from datavox.data.names import identifier
+from datavox.data.names import identifier, name_words, shared_prefix
 
 # Text columns with at most this many distinct values have them all in the catalog (entity names: drivers,
 # circuits, teams). Above it only samples are kept.
@@ -363,6 +363,12 @@ def infer_foreign_keys(tables: dict[str, Table], *, keep_declared: bool = False)
     by_tokens: dict[tuple[str, ...], Table] = {}
     for t in tables.values():
         by_tokens.setdefault(_tokens(t.name), t)
+    # Tables imported from files named `f1db-drivers.csv` all start with the data set's name: `driver_id`
+    # still means `f1db_drivers`.
+    prefix = shared_prefix(tables)
+    if prefix:
+        for t in tables.values():
+            by_tokens.setdefault(tuple(singular(w) for w in name_words(t.name, prefix)), t)
     for table in tables.values():
         have = {fk.column for fk in table.foreign_keys}
         for col in table.columns:

