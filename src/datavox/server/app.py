@@ -344,7 +344,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
     @app.post("/api/conversations", dependencies=auth)
     async def new_conversation() -> dict[str, str]:
         conversation_id = new_conversation_id()
-        state.store.ensure(conversation_id)
+        await run_in_threadpool(state.store.ensure, conversation_id)
         return {"conversation_id": conversation_id}
 
     @app.get("/api/conversations/{conversation_id}", dependencies=auth)
@@ -453,7 +453,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
         if not fallback_reason:  # a fallback session was counted on the cloud path already
             limit(state.secret_bucket, request, "voice sessions")
         conversation_id = body.conversation_id or new_conversation_id()
-        state.store.ensure(conversation_id)
+        await run_in_threadpool(state.store.ensure, conversation_id)
         voice = body.voice if body.voice in VOICES else settings.realtime.voice
         try:
             minted = await voice_bridge.mint_secret(
@@ -509,7 +509,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
         if not re.fullmatch(ID_PATTERN[1:-1], conversation_id):
             await safe_close(ws, 4400)
             return
-        state.store.ensure(conversation_id)
+        await run_in_threadpool(state.store.ensure, conversation_id)
         queue = state.hub.subscribe(conversation_id)
         state.metrics.event_streams.inc()
         reader = asyncio.create_task(drain(ws))

@@ -297,7 +297,7 @@ async def start_session(
 
     service: CloudService = state.cloud
     conv = conversation_id or new_conversation_id()
-    state.store.ensure(conv)
+    await asyncio.to_thread(state.store.ensure, conv)
     chosen = voice if voice in voices else state.settings.realtime.voice
     try:
         out = await service.session(conv, chosen)
