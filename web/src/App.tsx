@@ -8,6 +8,7 @@ import { RealtimeCall, type CallState } from "./realtime";
 import type { AppEvent, RealtimeEvent, ServerConfig } from "./types";
 import { EventLog, summarise, type LogEntry } from "./components/EventLog";
 import { MicMeter } from "./components/MicMeter";
+import { ServiceNotice, serviceFrom, type ServiceState } from "./components/ServiceNotice";
 import { Transcript } from "./components/Transcript";
 
 type Phase = "idle" | "starting" | "connecting" | "connected";
@@ -71,6 +72,7 @@ export function App() {
   const [phase, setPhase] = useState<Phase>("idle");
   const [stream, setStream] = useState<StreamState>("connecting");
   const [problem, setProblem] = useState<Problem | null>(null);
+  const [service, setService] = useState<ServiceState>({ status: "ok", problems: [] });
   const [voice, setVoice] = useState("marin");
   const [question, setQuestion] = useState("");
   const [log, setLog] = useState<LogEntry[]>([]);
@@ -102,6 +104,7 @@ export function App() {
   // --- start-up: settings, then the conversation (restored after a reload) -------------------------
   const boot = useCallback(async () => {
     setBooting(true);
+    let later: Problem | null = null;
     try {
       const cfg = await api.config();
       setConfig(cfg);
@@ -113,6 +116,7 @@ export function App() {
           dispatch({ type: "reset", turns: turnsFromHistory(saved.turns) });
         } catch (err) {
           if (err instanceof ApiError && err.status === 404) id = null;
+          else if (err instanceof ApiError && err.code === "store_unavailable") later = problemFromError(err);
           else throw err;
         }
       }
@@ -122,7 +126,7 @@ export function App() {
         dispatch({ type: "reset" });
       }
       setConversationId(id);
-      setProblem(null);
+      setProblem(later);
     } catch (err) {
       if (err instanceof ApiError && err.code === "unauthorized") setNeedToken(true);
       else setProblem(problemFromError(err));
@@ -156,6 +160,7 @@ export function App() {
         else if (ev.type === "timings" && ev.timings_ms) dispatch({ type: "timings", id, timings: ev.timings_ms });
         else if (ev.type === "turn.cancelled") dispatch({ type: "turn.cancelled", id });
         else if (ev.type === "error") setProblem(problemFor(ev.code ?? "error", ev.message));
+        else if (ev.type === "service") setService(serviceFrom(ev));
         else if (ev.type === "engine" && ev.engine) {
           setEngineNow({ engine: ev.engine, reason: ev.reason ?? "" });
           if (ev.engine === "local" && callRef.current && callEngineRef.current !== "local") setRestartWanted(true);
@@ -431,6 +436,8 @@ export function App() {
             <p className="muted small full">Voice is not available on this server ({config.engine_label}); type your questions instead.</p>
           )}
         </section>
+
+        <ServiceNotice service={service} />
 
         {problem && (
           <div className="notice error" role="alert">

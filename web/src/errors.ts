@@ -43,6 +43,10 @@ const KNOWN: Record<string, Omit<Problem, "code">> = {
     title: "The query was rejected.",
     action: "Rephrase the question, for example name the season or the driver.",
   },
+  store_unavailable: {
+    title: "Earlier turns cannot be shown right now: the conversation database is unreachable.",
+    action: "Keep asking; new turns are saved when it returns. Reload later to see the whole conversation.",
+  },
   rate_limited: {
     title: "Too many requests in a short time.",
     action: "Wait a few seconds and try again.",

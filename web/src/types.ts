@@ -36,6 +36,9 @@ export interface AppEvent {
   /** `engine` events (cloud engines): which engine answers now, and why. */
   engine?: string;
   reason?: string;
+  /** `service` events: "ok" or "degraded", and what is down, in words for people. */
+  status?: string;
+  problems?: string[];
 }
 
 export interface ServerConfig {
