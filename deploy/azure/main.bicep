@@ -426,7 +426,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = if (deployApp) {
             {
               type: 'Startup'
               httpGet: {
-                path: '/healthz'
+                path: '/readyz'
                 port: 8000
               }
               periodSeconds: 5
@@ -435,7 +435,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = if (deployApp) {
             {
               type: 'Liveness'
               httpGet: {
-                path: '/healthz'
+                path: '/livez'
                 port: 8000
               }
               periodSeconds: 15
