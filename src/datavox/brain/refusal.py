@@ -1,0 +1,110 @@
+"""Honest refusals: what was understood of a question the engine cannot answer, and a question it can.
+
+When no reading of a question fits the data, the answer says which parts it did recognise (the names, the
+years, the data's own words such as "pole positions") and suggests one question that is built from this
+data's words, preferably about the same names, and that the engine has answered: each candidate is parsed,
+planned, built and run before it is offered, so the suggestion never leads to another refusal. Table names
+("f1db chassis") are never suggested as such: the model's words for them are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from datavox.brain.parse import Frame, parse
+from datavox.brain.sqlbuild import Builder
+from datavox.data.semantic import TableModel
+
+if TYPE_CHECKING:
+    from datavox.brain.offline import OfflineEngine
+
+MAX_TRIES = 8  # candidates checked per refusal: each costs a parse, a plan and a small query
+
+
+def understood(engine: OfflineEngine, frame: Frame) -> str:
+    """The parts of the question the engine recognised, as words: 'Lewis Hamilton, 2020 and "podiums"'."""
+    parts: list[str] = []
+    for group in frame.values:
+        if group and group[0].score >= 0.9 and group[0].value not in parts:
+            parts.append(group[0].value)
+    if frame.years is not None and frame.years.describe():
+        parts.append(frame.years.describe())
+    lemmas = frame.content_lemmas
+    said: list[str] = []
+    for sets in [*engine.planner.vocab.measures.values(), *engine.planner.vocab.columns.values()]:
+        for syn in sets:
+            phrase = " ".join(sorted(syn))
+            if syn and syn <= lemmas and len(syn) >= 1 and phrase not in said:
+                said.append(phrase)
+    parts += [f'"{p}"' for p in sorted(said, key=len, reverse=True)[:2]]
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def noun(tm: TableModel, table: str) -> str:
+    """The plural people say for a table's rows: its first words (the name's own forms come first; other
+    words such as WordNet synonyms follow them)."""
+    words = [s for s in tm.synonyms[:2] if s] or [table.replace("_", " ")]
+    return next((w for w in words if w.endswith("s")), words[-1])
+
+
+def candidates(engine: OfflineEngine, frame: Frame) -> Iterator[str]:
+    """Questions in this data's words, those about the names just said first."""
+    model = engine.model
+    named = [g[0] for g in frame.values if g and g[0].score >= 0.9]
+    for vm in named:
+        tm = model.tables.get(vm.table) or TableModel()
+        # Totals the named row carries ("How many race wins does Lewis Hamilton have?").
+        # Counted totals first (`total_race_wins`: its shorter words "race wins" are listed last).
+        totals = sorted(
+            (c for c, cm in tm.columns.items() if cm.role == "measure" and cm.synonyms),
+            key=lambda c: not c.lower().startswith(("total", "num", "count")),
+        )
+        for c in totals:
+            yield f"How many {tm.columns[c].synonyms[-1]} does {vm.value} have?"
+        for measure in model.measures.values():
+            if measure.subject == vm.table and measure.synonyms:
+                phrase = next((s for s in measure.synonyms if " " in s), measure.synonyms[0])
+                yield f"How many {phrase} does {vm.value} have?"
+    for tname, tm in model.tables.items():
+        if tm.exposed and tm.entity and tname in engine.catalog.tables:
+            yield f"How many {noun(tm, tname)} are there?"
+
+
+def suggestion(engine: OfflineEngine, frame: Frame, works: Callable[[str], bool]) -> str:
+    """The first candidate the engine really answers, or ""."""
+    for tries, question in enumerate(candidates(engine, frame)):
+        if tries >= MAX_TRIES:
+            break
+        if works(question):
+            return question
+    return ""
+
+
+def answers(engine: OfflineEngine, question: str) -> bool:
+    """Whether the engine answers `question` on its own (no conversation) with at least one value."""
+    frame = parse(question, engine.index, engine.model.noise)
+    reading = engine.planner.read(frame)
+    if reading is None:
+        return False
+    try:
+        sql, _ = Builder(engine.planner, engine.dialect).build(frame, reading)
+        result = engine.run(sql)
+    except Exception:  # a candidate that cannot be written or run is simply not offered
+        return False
+    return bool(result.rows) and any(v not in (None, 0, "") for v in result.rows[0])
+
+
+def refusal_text(engine: OfflineEngine, frame: Frame | None) -> str:
+    got = understood(engine, frame) if frame is not None else ""
+    hint = suggestion(engine, frame, lambda q: answers(engine, q)) if frame is not None else ""
+    if not hint:
+        hint = next((q for q in engine.examples if answers(engine, q)), "")
+    head = (
+        f"I recognised {got}, but I didn't understand how to answer that from this data."
+        if got
+        else "Sorry, I didn't understand that question about the data."
+    )
+    return f'{head} You could ask, for example: "{hint}"' if hint else head
