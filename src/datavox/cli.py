@@ -40,6 +40,10 @@ BENCH_COMMANDS: dict[str, tuple[str, str]] = {
         "datavox.bench.voice:command",
         "End of speech to first answer audio, over WebRTC and WebSocket.",
     ),
+    "speech": (
+        "datavox.bench.speech:command",
+        "Latency per core of STT/TTS/VAD settings: compute type, threads, beam, window, batching.",
+    ),
     "cloud": (
         "datavox.bench.cloud:command",
         "datavox's added latency per cloud tool turn; sessions per server.",

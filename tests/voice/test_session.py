@@ -112,8 +112,8 @@ async def test_early_end_for_a_complete_question() -> None:
 async def test_barge_in_cancels_truncates_and_the_next_turn_answers() -> None:
     h = Harness(player=True)
     await h.feed(speech(1000))
-    # the first sentence was prepared while speaking; the second is still being synthesised at the barge-in
-    h.run.hold("tts")
+    # the first sentence was prepared while speaking; the second (tts_rest) is still being synthesised
+    h.run.hold("tts_rest")
     await h.feed(silence(700))
     await h.settle()
     assert h.of("output_audio_buffer.started")
@@ -129,7 +129,7 @@ async def test_barge_in_cancels_truncates_and_the_next_turn_answers() -> None:
     assert item["status"] == "incomplete"
     assert len(item["content"][0]["transcript"]) < len(ANSWER)
     # the new turn is answered: no silent bot
-    h.run.release("tts")
+    h.run.release("tts_rest")
     await h.feed(silence(700))
     await h.settle()
     dones = h.of("response.done")
@@ -487,23 +487,23 @@ async def test_speech_before_the_answer_starts_answers_the_newer_turn() -> None:
 async def test_talking_on_as_the_answer_begins_keeps_the_question() -> None:
     h = Harness(player=True)
     await h.feed(speech(1000))
-    h.run.hold("tts")
+    h.run.hold("tts_rest")
     await h.feed(silence(700))
     await h.settle()
     assert h.of("output_audio_buffer.started")
     await h.feed(speech(400))  # within the first second of the answer
-    h.run.release("tts")
+    h.run.release("tts_rest")
     await h.feed(silence(700))
     await h.settle()
     assert h.brain.questions[-1] == f"{QUESTION} {QUESTION}"
     h2 = Harness(player=True)
     await h2.feed(speech(1000))
-    h2.run.hold("tts")
+    h2.run.hold("tts_rest")
     await h2.feed(silence(700))
     await h2.settle()
     h2.clock.t += 2.0  # two seconds of the answer were heard: a new question
     await h2.feed(speech(400))
-    h2.run.release("tts")
+    h2.run.release("tts_rest")
     await h2.feed(silence(700))
     await h2.settle()
     assert h2.brain.questions[-1] == QUESTION

@@ -253,6 +253,8 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
         )
     if state.engine is not None and state.shared is not None:
         state.engine.shared_secrets = state.shared  # a secret minted here opens a call on any replica
+    if state.engine is not None and hasattr(state.engine, "observe_work"):
+        state.engine.observe_work = state.metrics.observe_work  # speech queue wait and work, for /metrics
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -323,7 +325,8 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
 
     @app.get("/metrics")
     async def metrics() -> Response:
-        return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+        body = state.metrics.render(state.engine)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # --- API -----------------------------------------------------------------------------------------
     @app.get("/api/config", dependencies=auth)

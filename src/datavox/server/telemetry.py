@@ -63,9 +63,56 @@ class Metrics:
         self.event_streams = Gauge(
             "datavox_event_streams", "Pages connected to the app event stream.", registry=self.registry
         )
+        # The local engine's shared speech workers (voice/pool.py), read at each scrape.
+        self.voice_queue = Gauge(
+            "datavox_voice_queue_depth",
+            "Speech work waiting for the shared workers, by kind (stt, tts, tts_rest, tts_early, "
+            "stt_partial); running:<kind> counts the work on a worker now.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.voice_work = Histogram(
+            "datavox_voice_work_seconds",
+            "Speech work on the shared workers by kind: time queued (wait) and on a worker (run).",
+            ["kind", "stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.voice_sessions = Gauge(
+            "datavox_voice_sessions", "Live sessions on the local realtime engine.", registry=self.registry
+        )
+        self.voice_capacity = Gauge(
+            "datavox_voice_capacity",
+            "Sessions the local engine admits before it answers engine_busy.",
+            registry=self.registry,
+        )
 
-    def render(self) -> bytes:
+    def render(self, engine: Any = None) -> bytes:
+        if engine is not None:
+            self.observe_engine(engine)
         return bytes(generate_latest(self.registry))
+
+    def observe_work(self, kind: str, wait_s: float, run_s: float) -> None:
+        """Called by the engine's speech workers (any thread) for each job."""
+        self.voice_work.labels(kind or "other", "wait").observe(wait_s)
+        self.voice_work.labels(kind or "other", "run").observe(run_s)
+
+    def observe_engine(self, engine: Any) -> None:
+        """Queue depths and sessions of the local engine, when it has them (duck-typed: the engine is
+        optional and a test may pass a fake)."""
+        depths = getattr(engine, "queue_depths", None)
+        if callable(depths):
+            seen = dict(depths())
+            for kind in ("stt", "tts", "tts_rest", "tts_early", "stt_partial"):
+                seen.setdefault(kind, 0)
+            for kind, n in seen.items():
+                self.voice_queue.labels(kind).set(n)
+        sessions = getattr(engine, "sessions", None)
+        if isinstance(sessions, dict):
+            self.voice_sessions.set(len(sessions))
+        capacity = getattr(engine, "capacity", None)
+        if isinstance(capacity, int):
+            self.voice_capacity.set(capacity)
 
     def observe_answer(self, answer: Mapping[str, Any], source: str) -> None:
         self.questions.labels(source).inc()

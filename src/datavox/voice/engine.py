@@ -19,7 +19,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar, cast
@@ -46,9 +46,20 @@ __all__ = [
 ]
 
 
-# Lower runs first: a committed turn's transcript and first sentence, then answers prepared from partial
-# transcripts ("tts_early"), then partial transcripts for the UI.
-PRIORITY = {"stt": 0, "tts": 0, "tts_early": 1, "stt_partial": 2}
+# Lower runs first: the transcript of speech that has ended and an answer's first sentence; then an answer's
+# later sentences (needed only once the first has played); then first sentences prepared from partial
+# transcripts ("tts_early", speculation); then partial transcripts for the UI.
+PRIORITY = {"stt": 0, "tts": 0, "tts_rest": 1, "tts_early": 2, "stt_partial": 3}
+
+
+class SessionRunner:
+    """A session's `run`: the engine's pools, with the session's id on its queued work (see `drop`)."""
+
+    def __init__(self, engine: LocalRealtimeEngine, owner: str) -> None:
+        self.engine, self.owner = engine, owner
+
+    def __call__(self, kind: str, fn: Callable[..., T], *args: Any) -> Awaitable[T]:
+        return self.engine.run(kind, fn, *args, owner=self.owner)
 
 
 class MonotonicClock:
@@ -88,7 +99,9 @@ class LocalRealtimeEngine:
         cores = os.cpu_count() or 2
         per_job = max(settings.voice.stt_threads, settings.voice.tts_threads, 1)
         self.speech_workers = max(1, cores // per_job)
-        self._speech_pool = PriorityPool(self.speech_workers)
+        self._speech_pool = PriorityPool(self.speech_workers, observe=self._observe_work)
+        # Per-kind queue wait and work time of the speech workers, for /metrics (set by the server).
+        self.observe_work: Callable[[str, float, float], None] | None = None
         self._brain_pool = ThreadPoolExecutor(4, thread_name_prefix="dv-brain")
         self._secrets: dict[str, Grant] = {}
         # Several replicas (server/shared.py): secrets minted here go to Redis; every replica takes them.
@@ -139,14 +152,23 @@ class LocalRealtimeEngine:
         thread.start()
         return thread
 
-    async def run(self, kind: str, fn: Callable[..., T], *args: Any) -> T:
+    def _observe_work(self, kind: str, wait_s: float, run_s: float) -> None:
+        if self.observe_work is not None:
+            with contextlib.suppress(Exception):  # metrics never break a turn
+                self.observe_work(kind, wait_s, run_s)
+
+    def queue_depths(self) -> dict[str, int]:
+        """Speech work waiting (and running, as `running:<kind>`), by kind: for /metrics."""
+        return self._speech_pool.depths()
+
+    async def run(self, kind: str, fn: Callable[..., T], *args: Any, owner: str | None = None) -> T:
         if kind == "brain":
             return await asyncio.get_running_loop().run_in_executor(self._brain_pool, fn, *args)
         if kind == "stt_partial" and self._speech_pool.backlog > 0:
             # Partials are for the UI and for speculation: only on an idle pool, so a worker is always
             # free for the next committed turn.
             return cast(T, "")
-        return await self._speech_pool.run(PRIORITY.get(kind, 0), fn, *args)
+        return await self._speech_pool.run(PRIORITY.get(kind, 0), fn, *args, kind=kind, owner=owner)
 
     # --- client secrets -----------------------------------------------------------------------------------
 
@@ -281,7 +303,7 @@ class LocalRealtimeEngine:
             stt=models.stt,
             tts=models.tts,
             ask=self.ask,
-            run=self.run,
+            run=SessionRunner(self, config["id"]),
             clock=self.clock,
             send=send,
             cancel=self.cancel,
@@ -307,6 +329,7 @@ class LocalRealtimeEngine:
     def _forget(self, session_id: str) -> Callable[[str], None]:
         def forget(_reason: str) -> None:
             self.sessions.pop(session_id, None)
+            self._speech_pool.drop(session_id)  # its queued speech work will never be heard
 
         return forget
 

@@ -1,30 +1,54 @@
-"""A thread pool that runs the most urgent speech work first.
+"""The shared speech workers: one pool per process that every session feeds, most urgent work first.
 
 A committed turn's transcription and first sentence must not queue behind a partial transcript for the UI
 or an answer prepared on speculation, or one talkative session would slow every other session's reply.
 `ThreadPoolExecutor` is first-in first-out; this is the same with a priority heap in front.
+
+Work that nobody waits for any more never runs: a job whose awaiting task was cancelled (barge-in, speech
+resuming) is skipped when it reaches a worker, and `drop(owner)` takes a closed session's queued jobs out of
+the heap at once, so the queue depths (admission, /metrics) count only live work. Each job's time in the
+queue and on the worker goes to `observe(kind, wait_s, run_s)`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+Observer = Callable[[str, float, float], None]
+
+
+@dataclass(order=True)
+class _Job:
+    priority: int
+    seq: int
+    run: Callable[[], None] = field(compare=False)
+    cancel: Callable[[], None] = field(compare=False)
+    kind: str = field(compare=False, default="")
+    owner: str | None = field(compare=False, default=None)
 
 
 class PriorityPool:
-    def __init__(self, workers: int, name: str = "dv-speech") -> None:
+    def __init__(self, workers: int, name: str = "dv-speech", observe: Observer | None = None) -> None:
         self.workers = workers
-        self._heap: list[tuple[int, int, Callable[[], None]]] = []
+        self.observe = observe
+        self._heap: list[_Job] = []
         self._seq = itertools.count()
         self._cv = threading.Condition()
         self._closed = False
         self.busy = 0
+        self._running: Counter[str] = Counter()
+        self.skipped = 0  # jobs that reached a worker after their caller gave up
+        self.dropped = 0  # jobs taken out of the queue by drop(owner)
         self._threads = [
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)
         ]
@@ -36,6 +60,13 @@ class PriorityPool:
         """Jobs running or waiting."""
         return self.busy + len(self._heap)
 
+    def depths(self) -> dict[str, int]:
+        """Jobs waiting, by kind (running ones under "running:<kind>")."""
+        with self._cv:
+            out = Counter(job.kind for job in self._heap)
+            out.update({f"running:{k}": n for k, n in self._running.items() if n})
+        return dict(out)
+
     def _work(self) -> None:
         while True:
             with self._cv:
@@ -43,18 +74,23 @@ class PriorityPool:
                     self._cv.wait()
                 if self._closed and not self._heap:
                     return
-                _, _, job = heapq.heappop(self._heap)
+                job = heapq.heappop(self._heap)
                 self.busy += 1
+                self._running[job.kind] += 1
             try:
-                job()
+                job.run()
             finally:
                 with self._cv:
                     self.busy -= 1
+                    self._running[job.kind] -= 1
 
-    async def run(self, priority: int, fn: Callable[..., T], *args: Any) -> T:
+    async def run(
+        self, priority: int, fn: Callable[..., T], *args: Any, kind: str = "", owner: str | None = None
+    ) -> T:
         """Run `fn(*args)` on a worker, lower `priority` first; awaitable from the event loop."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        queued = time.perf_counter()
 
         def settle(ok: bool, value: Any) -> None:
             if future.done():
@@ -66,20 +102,42 @@ class PriorityPool:
 
         def job() -> None:
             if future.cancelled():
+                self.skipped += 1
                 return  # nobody waits for it any more: skip the work
+            started = time.perf_counter()
             try:
                 value = fn(*args)
             except BaseException as exc:
                 loop.call_soon_threadsafe(settle, False, exc)
             else:
                 loop.call_soon_threadsafe(settle, True, value)
+            finally:
+                if self.observe is not None:
+                    self.observe(kind, started - queued, time.perf_counter() - started)
+
+        def cancel() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(future.cancel)
 
         with self._cv:
             if self._closed:
                 raise RuntimeError("the speech pool is shut down")
-            heapq.heappush(self._heap, (priority, next(self._seq), job))
+            heapq.heappush(self._heap, _Job(priority, next(self._seq), job, cancel, kind, owner))
             self._cv.notify()
         return await future
+
+    def drop(self, owner: str) -> int:
+        """Take `owner`'s queued jobs out of the queue (a session closed); their awaiters are cancelled.
+        Jobs already running finish (their results are thrown away). Returns how many were dropped."""
+        with self._cv:
+            mine = [job for job in self._heap if job.owner == owner]
+            if mine:
+                self._heap = [job for job in self._heap if job.owner != owner]
+                heapq.heapify(self._heap)
+                self.dropped += len(mine)
+        for job in mine:
+            job.cancel()
+        return len(mine)
 
     def shutdown(self) -> None:
         with self._cv:

@@ -170,7 +170,7 @@ class Responses:
                 item["content"][0]["text"] = " ".join(said)
                 s.emit("response.output_text.delta", **ids, delta=delta)
                 continue
-            pcm = await self._synth(sentence, pl if n == 0 else None)
+            pcm = await self._synth(sentence, pl if n == 0 else None, n == 0)
             said.append(sentence)
             item["content"][0]["transcript"] = " ".join(said)
             s.emit("response.output_audio_transcript.delta", **ids, delta=delta)
@@ -188,13 +188,14 @@ class Responses:
         s.emit("response.output_item.done", response_id=run.id, output_index=0, item=public(item))
         s.emit("conversation.item.done", item=public(item), previous_item_id=previous)
 
-    async def _synth(self, sentence: str, pl: Pipeline | None) -> bytes:
+    async def _synth(self, sentence: str, pl: Pipeline | None, first: bool) -> bytes:
         if pl is not None and pl.first_audio is not None and not pl.first_audio.cancelled():
             with contextlib.suppress(Exception):
                 said, pcm = await asyncio.shield(pl.first_audio)
                 if said == sentence:
                     return pcm
-        return await self.s.run("tts", self.s.tts.synthesize, sentence)
+        # The first sentence is what the user waits for; the others only have to be ready before it ends.
+        return await self.s.run("tts" if first else "tts_rest", self.s.tts.synthesize, sentence)
 
     def _play(self, run: ResponseRun, spoken: Spoken, sentence: str, pcm: Pcm, ids: dict[str, Any]) -> None:
         s = self.s

@@ -60,22 +60,32 @@ def model_path() -> str:
 class WhisperStt:
     """Thread-safe: each `transcribe` call may run in its own worker thread (up to `workers` at once)."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, *, beam_size: int = 1, margin_s: float = MARGIN_S) -> None:
         from faster_whisper.tokenizer import Tokenizer
 
         self.model = model
+        self.beam_size = beam_size
+        self.margin_s = margin_s  # silence after the speech inside the shortened window
         self.tokenizer = Tokenizer(model.hf_tokenizer, False, task="transcribe", language="en")
         self.prompt = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
         self._prompts: dict[str, list[int]] = {}
 
     @classmethod
-    def load(cls, *, threads: int = 1, workers: int = 1) -> WhisperStt:
+    def load(
+        cls,
+        *,
+        threads: int = 1,
+        workers: int = 1,
+        compute_type: str = "int8",
+        beam_size: int = 1,
+        margin_s: float = MARGIN_S,
+    ) -> WhisperStt:
         from faster_whisper import WhisperModel
 
         model = WhisperModel(
-            model_path(), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers
+            model_path(), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=workers
         )
-        return cls(model)
+        return cls(model, beam_size=beam_size, margin_s=margin_s)
 
     def transcribe(self, audio: Pcm, prompt: str = "") -> str:
         """`prompt`: words to expect (names from the database), as Whisper's previous-text context.
@@ -107,37 +117,50 @@ class WhisperStt:
             self._prompts[key] = cached
         return cached
 
-    def _transcribe_short(self, samples: np.ndarray[Any, np.dtype[np.float32]], prompt: str) -> str:
-        import ctranslate2  # type: ignore[import-untyped]
-
-        speech_s = samples.size / RATE
-        ctx_s = max(MIN_CTX_S, speech_s + MARGIN_S)
+    def _features(self, samples: np.ndarray[Any, np.dtype[np.float32]], ctx_s: float) -> Any:
         padded = np.zeros(int(ctx_s * RATE), np.float32)
         padded[: samples.size] = samples
         features = self.model.feature_extractor(padded)
         frames = min(3000, features.shape[1] - features.shape[1] % 2)  # the encoder's conv stride is 2
-        features = np.ascontiguousarray(features[:, :frames][None])
+        return features[:, :frames]
+
+    def _transcribe_short(self, samples: np.ndarray[Any, np.dtype[np.float32]], prompt: str) -> str:
+        return self.transcribe_batch([samples], [prompt])[0]
+
+    def transcribe_batch(
+        self, batch: list[np.ndarray[Any, np.dtype[np.float32]]], prompts: list[str]
+    ) -> list[str]:
+        """Short windows (float32, under `SHORT_MAX_S`) in one encoder and decoder call, padded to the
+        longest: CTranslate2 runs a batch in one pass (see `datavox bench speech` for when that pays)."""
+        import ctranslate2  # type: ignore[import-untyped]
+
+        speech_s = max(s.size for s in batch) / RATE
+        ctx_s = max(MIN_CTX_S, speech_s + self.margin_s)
+        features = np.ascontiguousarray(np.stack([self._features(s, ctx_s) for s in batch]))
         encoded = self.model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
-        tokens_in = self._prompt(prompt)
+        tokens_in = [self._prompt(p) for p in prompts]
         result = self.model.model.generate(
             encoded,
-            [tokens_in],
-            beam_size=1,
+            tokens_in,
+            beam_size=self.beam_size,
             # People say at most ~4 words (~6 tokens) a second: more than that is a decoding loop.
             # The length counts the prompt too (CTranslate2); the decoder holds 448 positions.
-            max_length=min(448, len(tokens_in) + 12 + int(speech_s * 7)),
+            max_length=min(448, max(len(t) for t in tokens_in) + 12 + int(speech_s * 7)),
             suppress_blank=True,
             suppress_tokens=[-1],
             # Measured on spoken F1 questions: 1.1 stops the loops a vocabulary prompt otherwise invites.
             repetition_penalty=1.1,
         )
-        tokens = [t for t in result[0].sequences_ids[0] if t < self.tokenizer.eot]
-        return drop_repeats(str(self.tokenizer.decode(tokens)).strip())
+        texts = []
+        for r in result:
+            tokens = [t for t in r.sequences_ids[0] if t < self.tokenizer.eot]
+            texts.append(drop_repeats(str(self.tokenizer.decode(tokens)).strip()))
+        return texts
 
     def transcribe_30s(self, samples: np.ndarray[Any, np.dtype[np.float32]], prompt: str) -> str:
         segments, _info = self.model.transcribe(
             samples,
-            beam_size=1,
+            beam_size=self.beam_size,
             language="en",
             temperature=0.0,  # no temperature fallback: a retry would double the latency of a bad turn
             condition_on_previous_text=False,
