@@ -25,6 +25,7 @@ from datavox.brain.joins import JoinGraph
 from datavox.brain.linking import ValueIndex, ValueMatch
 from datavox.brain.parse import Frame, YearFilter, parse, split_clause
 from datavox.brain.plan import Planner
+from datavox.brain.profile import Profiler
 from datavox.brain.refusal import refusal_text
 from datavox.brain.sqlbuild import Builder, Shape
 from datavox.brain.text import fold
@@ -62,6 +63,7 @@ class OfflineEngine:
         self.examples = model.examples or default_examples(catalog, model)
         self.hearing = Hearing(data_words(self.index), self._name_spans)
         self.compound = Compound(self.ask_one, run, dialect)
+        self.profiler = Profiler(catalog, model, self.graph, run, dialect)
 
     # -- the turn ------------------------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:
@@ -97,6 +99,16 @@ class OfflineEngine:
             return Answer(question=question, intent=Intent.CONVERSATIONAL, answer=text, engine=self.name,
                           timings_ms=timings)  # fmt: skip
         t1 = time.perf_counter()
+        profile = self.profiler.ask(question, frame)
+        if profile is not None:
+            profile.timings_ms = {**timings, "plan_ms": _ms(t1)}
+            vm = frame.values[0][0]
+            named = [vm.table, vm.column, vm.value]
+            about: dict[str, Any] = {"question": question, "values": [[*named, vm.text]], "years": None,
+                                     "person": [], "thing": [], "asked": question}  # fmt: skip
+            self._sort_refs(about, [named])
+            profile.context = {CONTEXT_KEY: about}
+            return profile
         ctx = find_context(history)
         main, clause = split_clause(question)
         if clause is not None:

@@ -133,6 +133,11 @@ _POLITE = re.compile(
 )
 
 
+_BEST_PLACED = re.compile(
+    r"(?<![a-z0-9])(?:best|highest|top) (?:placed|placing|ranked|ranking|positioned)(?![a-z0-9])"
+)
+
+
 # Phrases that add emphasis, not meaning, in any dataset.
 GENERIC_NOISE = ("of all time", "all time", "in history", "ever", "so far", "to date", "right now", "please")
 
@@ -143,6 +148,8 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
         if phrase:
             text = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", " ", text)
     text = re.sub(r"(?<![a-z0-9])runners? up(?![a-z0-9])", "second", text)
+    # "best placed", "highest ranked": ranked by position, the smallest first.
+    text = _BEST_PLACED.sub("best position", text)
     text = spoken_years(text)
     text = re.sub(r"\s+", " ", text).strip()
     text = _POLITE.sub("", text)
@@ -434,7 +441,7 @@ def _single(frame: Frame, words: list[str], used: set[int]) -> None:
     for i in range(len(words) - 2):
         if words[i] in ("in", "during", "over") and words[i + 1] in ("a", "one") and i + 2 < len(words):
             j = i + 3 if words[i + 2] == "single" and i + 3 < len(words) else i + 2
-            if words[j] in ("season", "year") and frame.order:
+            if words[j] in ("season", "year") and (frame.order or frame.threshold):
                 frame.single = "year"
                 used.update(range(i, j + 1))
                 return

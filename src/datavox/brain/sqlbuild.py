@@ -391,6 +391,9 @@ class Builder:
         limit = frame.top_n or 1
         desc = frame.order != "min"
         metric_alias = _ident(shape.value_label or "value")
+        if r.column is not None and self.p.role(r.fact, r.column) == "rank" and frame.order == "min":
+            self._best_placed(frame, r, name_expr, shape)
+            return
         if r.target.table == r.fact and agg_kind == "column":
             # One row per thing already (a career total on the drivers table): no grouping needed.
             self.select = self.select.select(name_expr.as_("name"), value_expr.as_(metric_alias))
@@ -413,6 +416,26 @@ class Builder:
             self.select = self.select.order_by(exp.Ordered(this=exp.column(metric_alias), desc=desc))
         self.select = self.select.limit(limit)
         shape.kind, shape.name_column, shape.value_column, shape.limit = "top", "name", metric_alias, limit
+
+    def _best_placed(self, frame: Frame, r: Reading, name_expr: exp.Expr, shape: Shape) -> None:
+        """ "The best placed driver for Mercedes in 2019": each name's best (smallest) position, and every
+        name that shares the best of all (a tie is said, not broken at random)."""
+        assert r.column is not None
+        col = exp.column(r.column, table=self.aliases[()])
+        best_of_all = self.select.copy().select(exp.Min(this=col.copy()))
+        best_of_all.set("limit", None)
+        self.select = self.select.select(name_expr.as_("name"), exp.Min(this=col.copy()).as_("best_position"))
+        self.select = self.select.group_by(name_expr.copy())
+        if frame.top_n:
+            self.select = self.select.order_by(exp.column("best_position"), name_expr.copy()).limit(
+                frame.top_n
+            )
+        else:
+            self.select = self.select.having(
+                exp.EQ(this=exp.Min(this=col.copy()), expression=exp.Subquery(this=best_of_all))
+            )
+            self.select = self.select.order_by(name_expr.copy()).limit(10)
+        shape.kind, shape.name_column, shape.value_column = "list", "name", "best_position"
 
     def _age(
         self, frame: Frame, r: Reading, name_expr: exp.Expr, target_alias: str, fact_alias: str, shape: Shape
@@ -493,6 +516,13 @@ class Builder:
         if r.target.table == r.fact and agg_kind == "column":
             self.select = self.select.select(name_expr.as_("name"), value_expr.as_(metric))
             self.select = self.select.where(ops[op](this=value_expr.copy(), expression=number))
+        elif frame.single and agg_kind == "column":
+            # "more than 400 points in a season": a bound on each row (a season's total), not on the sum of
+            # them; each name once, with its best.
+            best = exp.Max if op in (">", ">=") else exp.Min
+            self.select = self.select.where(ops[op](this=value_expr.copy(), expression=number))
+            self.select = self.select.select(name_expr.as_("name"), best(this=value_expr.copy()).as_(metric))
+            self.select = self.select.group_by(name_expr.copy())
         else:
             agg = self._aggregate_expr(value_expr, agg_kind, frame)
             self.select = self.select.select(name_expr.as_("name"), agg.as_(metric)).group_by(
