@@ -1,10 +1,16 @@
-"""Realtime clients for tests and `datavox bench voice`: stream a spoken question in real time, 20 ms at a
-time, over WebSocket or WebRTC (aiortc), and time end of speech → first answer audio at the client.
+"""Realtime clients for tests, `datavox bench voice` and `datavox bench soak`: a conversation over WebSocket
+or WebRTC (aiortc) whose microphone streams in real time, 20 ms at a time (silence between questions), and
+that times end of speech → first audible answer sample at the client.
+
+Both transports time the same thing: when the first answer sample louder than ~1% of full scale would
+play, for a client that plays audio the moment it arrives. WebSocket: the delta's arrival plus where that
+sample lies in the answer stream; WebRTC: the frame's arrival plus where the sample lies in it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import fractions
 import json
@@ -19,6 +25,7 @@ import numpy as np
 
 from datavox.realtime import protocol as p
 from datavox.voice.audio import Pcm, b64_to_pcm, pcm_to_b64, resample
+from datavox.voice.media import loud_at
 
 FRAME_MS = 20
 
@@ -38,6 +45,10 @@ class TurnResult:
     audio: list[Pcm] = field(default_factory=list)
     audio_rate: int = p.PCM_RATE
     error: str | None = None
+    # barge-in (`Conversation.ask(..., barge_in=...)`): when the interruption's first loud sample was sent,
+    # and how many 20 ms of answer audio reached the client after it
+    barge_in_at: float | None = None
+    audio_after_barge_in_ms: float = 0.0
 
     @property
     def latency_ms(self) -> float | None:
@@ -58,6 +69,11 @@ class TurnResult:
         done = self.of("response.output_audio_transcript.done") or self.of("response.output_text.done")
         return str(done[-1].get("transcript") or done[-1].get("text") or "") if done else ""
 
+    @property
+    def status(self) -> str:
+        done = self.of("response.done")
+        return str(done[-1]["response"]["status"]) if done else ""
+
     def answer_audio(self) -> Pcm:
         return np.concatenate(self.audio) if self.audio else np.zeros(0, np.int16)
 
@@ -72,125 +88,294 @@ async def mint(base_url: str, token: str | None = None, session: dict[str, Any] 
         return str(r.json()["value"])
 
 
-async def ws_turn(
-    base_url: str, secret: str, pcm16k: Pcm, *, tail_ms: int = 1500, timeout_s: float = 30.0
-) -> TurnResult:
-    """One spoken turn over `GET /v1/realtime`: audio in real time, then silence until `response.done`."""
-    import websockets
+class Mic:
+    """A microphone at `rate`: `say()` queues a clip, `chunk()` gives the next 20 ms (silence when nothing is
+    queued) and notes when the loud part of each clip was sent."""
 
-    result = TurnResult("websocket")
-    pcm = resample(pcm16k, 16_000, p.PCM_RATE)
-    end = speech_end(pcm, p.PCM_RATE)
-    url = base_url.replace("http", "ws", 1) + "/v1/realtime?model=gpt-realtime"
-    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {secret}"}) as ws:
-        done = asyncio.Event()
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.step = rate * FRAME_MS // 1000
+        self._clips: collections.deque[tuple[Pcm, int, int, asyncio.Future[float]]] = collections.deque()
+        self._pos = 0  # within the head clip
+        self.first_loud_at: float | None = None  # of the clip being sent
 
-        async def reader() -> None:
-            async for raw in ws:
+    def say(self, pcm16k: Pcm) -> asyncio.Future[float]:
+        """Queue a clip; the future gets the instant its last loud sample was sent (end of speech)."""
+        pcm = resample(pcm16k, 16_000, self.rate)
+        first = loud_at(pcm)
+        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._clips.append((pcm, first if first is not None else 0, speech_end(pcm, self.rate), done))
+        return done
+
+    def chunk(self, sent_at: float) -> Pcm:
+        """The next 20 ms; `sent_at` is when its first sample goes out."""
+        out = np.zeros(self.step, np.int16)
+        filled = 0
+        while filled < self.step and self._clips:
+            pcm, first, end, done = self._clips[0]
+            n = min(self.step - filled, pcm.size - self._pos)
+            out[filled : filled + n] = pcm[self._pos : self._pos + n]
+            if self._pos <= first < self._pos + n:
+                self.first_loud_at = sent_at + (filled + first - self._pos) / self.rate
+            if self._pos < end <= self._pos + n and not done.done():
+                done.set_result(sent_at + (filled + end - self._pos) / self.rate)
+            self._pos += n
+            filled += n
+            if self._pos >= pcm.size:
+                if not done.done():
+                    done.set_result(sent_at + filled / self.rate)
+                self._clips.popleft()
+                self._pos = 0
+        return out
+
+
+class Conversation:
+    """One realtime session: `ask()` a spoken question (optionally interrupting the answer), many times."""
+
+    transport = ""
+    rate = p.PCM_RATE
+
+    def __init__(self) -> None:
+        self.mic = Mic(self.rate)
+        self.events: list[dict[str, Any]] = []
+        self._turn: TurnResult | None = None
+        self._done = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.pending: asyncio.Future[float] | None = None  # an interruption, said after the last question
+        self.closed = False
+
+    async def connect(self) -> None:
+        raise NotImplementedError
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        if self._turn is not None:
+            self._turn.events.append(event)
+        kind = event.get("type")
+        if kind == "response.done":
+            self._done.set()
+        elif kind in ("output_audio_buffer.stopped", "output_audio_buffer.cleared"):
+            self._stopped.set()
+        elif kind == "error" and event["error"].get("code") != "response_cancel_not_active":
+            if self._turn is not None and self._turn.error is None:
+                self._turn.error = f"{event['error'].get('code')}: {event['error'].get('message')}"
+            if "limit" in str(event["error"].get("code")) or "busy" in str(event["error"].get("code")):
+                self._done.set()
+
+    def _on_audio(self, pcm: Pcm, rate: int, at: float) -> None:
+        """Answer audio that starts playing at `at` (arrival, or after what is already playing)."""
+        turn = self._turn
+        if turn is None or turn.speech_end_at is None or at < turn.speech_end_at:
+            return
+        first = loud_at(pcm)
+        if first is not None and turn.first_audio_at is None:
+            turn.first_audio_at = at + first / rate
+        if turn.first_audio_at is not None:
+            turn.audio.append(pcm)
+            turn.audio_rate = rate
+            if turn.barge_in_at is not None and first is not None:
+                # the part of this audio that plays after the interruption began
+                last = speech_end(pcm, rate)
+                heard_from = max(at + first / rate, turn.barge_in_at)
+                turn.audio_after_barge_in_ms += max(0.0, at + last / rate - heard_from) * 1000
+
+    async def ask(
+        self,
+        pcm16k: Pcm,
+        *,
+        timeout_s: float = 30.0,
+        barge_in: Pcm | None = None,
+        barge_in_after_ms: float = 300.0,
+        wait_audio_s: float = 15.0,
+    ) -> TurnResult:
+        """Say `pcm16k`; wait for the answer (and, unless interrupted, for its audio to play out).
+
+        With `barge_in`, that clip is said `barge_in_after_ms` after the answer's first audible sample; the
+        result tells how much answer audio the client got after the interruption's first loud sample.
+        """
+        turn = TurnResult(self.transport)
+        self._turn = turn
+        self._done.clear()
+        self._stopped.clear()
+        try:
+            turn.speech_end_at = await asyncio.wait_for(self.mic.say(pcm16k), timeout_s)
+            deadline = time.monotonic() + timeout_s
+            if barge_in is not None:
+                while turn.first_audio_at is None and not self._done.is_set():
+                    if time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.005)
+                if turn.first_audio_at is not None:
+                    await asyncio.sleep(
+                        max(0.0, turn.first_audio_at + barge_in_after_ms / 1000 - time.monotonic())
+                    )
+                    self.mic.first_loud_at = None
+                    spoken = self.pending = self.mic.say(barge_in)
+                    while self.mic.first_loud_at is None and not spoken.done():
+                        await asyncio.sleep(0.002)
+                    turn.barge_in_at = self.mic.first_loud_at
+            await asyncio.wait_for(self._done.wait(), max(0.1, deadline - time.monotonic()))
+            if self.transport == "webrtc" and turn.barge_in_at is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), wait_audio_s)  # let the answer play out
+            elif turn.barge_in_at is not None:
+                await asyncio.sleep(0.3)  # audio still in flight when the server cut it
+        except TimeoutError:
+            turn.error = turn.error or "no response.done before the timeout"
+        finally:
+            self._turn = None
+        return turn
+
+    async def follow_up(self, *, timeout_s: float = 30.0, wait_audio_s: float = 15.0) -> TurnResult:
+        """The answer to the interruption said by the last `ask(..., barge_in=…)`."""
+        turn = TurnResult(self.transport)
+        if self.pending is None:
+            turn.error = "nothing was said after the last question"
+            return turn
+        self._turn = turn
+        self._done.clear()
+        self._stopped.clear()
+        try:
+            turn.speech_end_at = await asyncio.wait_for(self.pending, timeout_s)
+            await asyncio.wait_for(self._done.wait(), timeout_s)
+            if self.transport == "webrtc":
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), wait_audio_s)
+        except TimeoutError:
+            turn.error = turn.error or "no response.done before the timeout"
+        finally:
+            self._turn = None
+            self.pending = None
+        return turn
+
+    async def close(self) -> None:
+        self.closed = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+
+
+class WsConversation(Conversation):
+    transport = "websocket"
+
+    def __init__(self, base_url: str, secret: str) -> None:
+        super().__init__()
+        self.url = base_url.replace("http", "ws", 1) + "/v1/realtime?model=gpt-realtime"
+        self.secret = secret
+        self._ws: Any = None
+        self._play_until = 0.0  # when the audio received so far will have played
+
+    async def connect(self) -> None:
+        import websockets
+
+        self._ws = await websockets.connect(
+            self.url, additional_headers={"Authorization": f"Bearer {self.secret}"}, max_size=None
+        )
+        await self._ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
+        self._tasks += [asyncio.create_task(self._read()), asyncio.create_task(self._send())]
+
+    async def _read(self) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in self._ws:
                 event = json.loads(raw)
-                result.events.append(event)
-                kind = event.get("type")
-                if kind == "response.output_audio.delta":
-                    if result.first_audio_at is None:
-                        result.first_audio_at = time.monotonic()
-                    result.audio.append(b64_to_pcm(event["delta"]))
-                elif kind == "response.done" or (kind == "error" and "limit" in event["error"]["code"]):
-                    done.set()
+                if event.get("type") == "response.output_audio.delta":
+                    pcm = b64_to_pcm(event["delta"])
+                    now = time.monotonic()
+                    at = max(now, self._play_until)
+                    self._play_until = at + pcm.size / p.PCM_RATE
+                    self._on_audio(pcm, p.PCM_RATE, at)
+                elif event.get("type") == "input_audio_buffer.speech_started":
+                    self._play_until = 0.0  # a client stops its playback when the user talks
+                self._on_event(event)
+        self._done.set()
 
-        task = asyncio.create_task(reader())
-        await ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
-        step = p.PCM_RATE * FRAME_MS // 1000
-        silence = np.zeros(step, np.int16)
+    async def _send(self) -> None:
         start = time.monotonic()
         n = 0
-        audio = np.concatenate([pcm, np.zeros(p.PCM_RATE * tail_ms // 1000, np.int16)])
-        deadline = start + timeout_s
-        while not done.is_set() and time.monotonic() < deadline:
-            chunk = audio[n * step : (n + 1) * step] if n * step < audio.size else silence
-            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": pcm_to_b64(chunk)}))
-            if result.speech_end_at is None and (n + 1) * step >= end:
-                # the instant the last speech sample was sent, corrected to where it lies in the chunk
-                result.speech_end_at = time.monotonic() - ((n + 1) * step - end) / p.PCM_RATE
+        while True:
+            sent_at = start + n * FRAME_MS / 1000
+            chunk = self.mic.chunk(max(sent_at, time.monotonic()))
+            await self._ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": pcm_to_b64(chunk)}))
             n += 1
             await asyncio.sleep(max(0.0, start + n * FRAME_MS / 1000 - time.monotonic()))
-        if not done.is_set():
-            result.error = "no response.done before the timeout"
-        await asyncio.sleep(0.05)
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-    return result
+
+    async def close(self) -> None:
+        await super().close()
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
 
 
-class MicTrack:
-    """An aiortc audio source: the question at 48 kHz in 20 ms frames, then silence, paced in real time."""
+class RtcConversation(Conversation):
+    transport = "webrtc"
+    rate = 48_000
 
-    def __init__(self, pcm48: Pcm) -> None:
-        from aiortc import MediaStreamTrack
+    def __init__(self, base_url: str, secret: str, *, loopback: bool = True) -> None:
+        super().__init__()
+        self.base_url, self.secret, self.loopback = base_url, secret, loopback
+        self.pc: Any = None
+        self.http_status = 0
 
+    async def connect(self) -> None:
+        from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+        from datavox.voice.media import keep_loopback_candidates, patch_loopback, use_low_delay_receive
+
+        if self.loopback:
+            patch_loopback()
         outer = self
 
-        class _Track(MediaStreamTrack):
+        class MicTrack(MediaStreamTrack):
             kind = "audio"
+            start: float | None = None
+            pts = 0
 
             async def recv(self) -> av.AudioFrame:
-                return await outer.next_frame()
+                if self.start is None:
+                    self.start = time.monotonic()
+                wait = self.start + self.pts / outer.rate - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                chunk = outer.mic.chunk(time.monotonic())
+                frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+                frame.sample_rate = outer.rate
+                frame.pts = self.pts
+                frame.time_base = fractions.Fraction(1, outer.rate)
+                self.pts += chunk.size
+                return frame
 
-        self.track = _Track()
-        self.pcm = pcm48
-        self.end = speech_end(pcm48, 48_000)
-        self.pos = 0
-        self.start: float | None = None
-        self.speech_end_at: float | None = None
+        pc = self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        channel = pc.createDataChannel("oai-events")
+        channel.on("message", lambda raw: self._on_event(json.loads(raw)))
 
-    async def next_frame(self) -> av.AudioFrame:
-        step = 48_000 * FRAME_MS // 1000
-        if self.start is None:
-            self.start = time.monotonic()
-        wait = self.start + self.pos / 48_000 - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        chunk = self.pcm[self.pos : self.pos + step]
-        if chunk.size < step:
-            chunk = np.concatenate([chunk, np.zeros(step - chunk.size, np.int16)])
-        if self.speech_end_at is None and self.pos + step >= self.end:
-            self.speech_end_at = time.monotonic() + (self.end - self.pos) / 48_000
-        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = 48_000
-        frame.pts = self.pos
-        frame.time_base = fractions.Fraction(1, 48_000)
-        self.pos += step
-        return frame
+        @pc.on("track")  # type: ignore[untyped-decorator]
+        def on_track(track: Any) -> None:
+            # A browser's adaptive jitter buffer holds next to nothing on loopback.
+            use_low_delay_receive(pc, track, loopback=self.loopback)
+            self._tasks.append(asyncio.ensure_future(self._listen(track)))
 
+        pc.addTrack(MicTrack())
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = pc.localDescription.sdp
+        if self.loopback:
+            offer = keep_loopback_candidates(offer)
+        async with httpx.AsyncClient(timeout=30) as http:
+            r = await http.post(
+                f"{self.base_url}/v1/realtime/calls",
+                content=offer,
+                headers={"Authorization": f"Bearer {self.secret}", "Content-Type": "application/sdp"},
+            )
+        self.http_status = r.status_code
+        if r.status_code != 201:
+            await pc.close()
+            raise ConnectionError(f"HTTP {r.status_code}: {r.text}")
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=r.text, type="answer"))
 
-async def rtc_turn(
-    base_url: str, secret: str, pcm16k: Pcm, *, loopback: bool = True, timeout_s: float = 30.0
-) -> TurnResult:
-    """One spoken turn over WebRTC: SDP to `/v1/realtime/calls`, mic track in, answer track out."""
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-
-    from datavox.voice.rtc import keep_loopback_candidates, patch_loopback, set_jitter_prefetch
-
-    if loopback:
-        patch_loopback()
-    result = TurnResult("webrtc", audio_rate=48_000)
-    mic = MicTrack(resample(pcm16k, 16_000, 48_000))
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    channel = pc.createDataChannel("oai-events")
-    done = asyncio.Event()
-    stopped = asyncio.Event()
-    tasks: list[asyncio.Task[Any]] = []
-
-    @channel.on("message")  # type: ignore[untyped-decorator]
-    def on_message(raw: str) -> None:
-        event = json.loads(raw)
-        result.events.append(event)
-        if event.get("type") == "response.done":
-            done.set()
-        if event.get("type") in ("output_audio_buffer.stopped", "output_audio_buffer.cleared"):
-            stopped.set()
-
-    async def listen(track: Any) -> None:
+    async def _listen(self, track: Any) -> None:
         while True:
             try:
                 frame = await track.recv()
@@ -199,48 +384,44 @@ async def rtc_turn(
             pcm = frame.to_ndarray().reshape(-1).astype(np.int16)
             if frame.layout.name == "stereo":
                 pcm = pcm[::2]
-            now = time.monotonic()
-            if mic.speech_end_at is not None and now >= mic.speech_end_at:
-                loud = int(np.abs(pcm.astype(np.int32)).max()) > 300
-                if loud and result.first_audio_at is None:
-                    # frame arrival minus its length: when its first sample would start playing
-                    result.first_audio_at = now - pcm.size / frame.sample_rate
-                if result.first_audio_at is not None:
-                    result.audio.append(pcm)
-                    result.audio_rate = frame.sample_rate
+            self._on_audio(pcm, frame.sample_rate, time.monotonic())
 
-    @pc.on("track")  # type: ignore[untyped-decorator]
-    def on_track(track: Any) -> None:
-        # A browser's adaptive jitter buffer holds ~1–2 frames on loopback, not aiortc's fixed 4.
-        set_jitter_prefetch(pc, track, 1)
-        tasks.append(asyncio.ensure_future(listen(track)))
+    async def close(self) -> None:
+        await super().close()
+        if self.pc is not None:
+            with contextlib.suppress(Exception):
+                await self.pc.close()
 
-    pc.addTrack(mic.track)
-    await pc.setLocalDescription(await pc.createOffer())
-    offer = pc.localDescription.sdp
-    if loopback:
-        offer = keep_loopback_candidates(offer)
-    async with httpx.AsyncClient(timeout=30) as http:
-        r = await http.post(
-            f"{base_url}/v1/realtime/calls",
-            content=offer,
-            headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/sdp"},
-        )
-    if r.status_code != 201:
-        result.error = f"HTTP {r.status_code}: {r.text}"
-        await pc.close()
-        return result
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=r.text, type="answer"))
+
+async def ws_turn(
+    base_url: str, secret: str, pcm16k: Pcm, *, tail_ms: int = 1500, timeout_s: float = 30.0
+) -> TurnResult:
+    """One spoken turn over `GET /v1/realtime`: audio in real time, then silence until `response.done`."""
+    conv = WsConversation(base_url, secret)
+    await conv.connect()
     try:
-        await asyncio.wait_for(done.wait(), timeout_s)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopped.wait(), 15)  # let the answer play out
-    except TimeoutError:
-        result.error = "no response.done before the timeout"
-    result.speech_end_at = mic.speech_end_at
-    for task in tasks:
-        task.cancel()
-    await pc.close()
+        result = await conv.ask(pcm16k, timeout_s=timeout_s)
+        await asyncio.sleep(0.05)
+        result.events = list(conv.events)  # session.created and all
+    finally:
+        await conv.close()
+    return result
+
+
+async def rtc_turn(
+    base_url: str, secret: str, pcm16k: Pcm, *, loopback: bool = True, timeout_s: float = 30.0
+) -> TurnResult:
+    """One spoken turn over WebRTC: SDP to `/v1/realtime/calls`, mic track in, answer track out."""
+    conv = RtcConversation(base_url, secret, loopback=loopback)
+    try:
+        await conv.connect()
+    except ConnectionError as exc:
+        return TurnResult("webrtc", audio_rate=48_000, error=str(exc))
+    try:
+        result = await conv.ask(pcm16k, timeout_s=timeout_s)
+        result.events = list(conv.events)  # session.created and all
+    finally:
+        await conv.close()
     return result
 
 

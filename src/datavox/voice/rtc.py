@@ -1,33 +1,35 @@
 """WebRTC through aiortc: the answer SDP, the data channel (plain JSON, one event per message, any
 label), incoming Opus decoded to 16 kHz mono for the session, and an outgoing track that plays the answer
-in real time.
+in real time (the media pieces are in `media.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import json
 import logging
-import re
-import time
 from typing import Any, Protocol
 
 import av
 import numpy as np
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from datavox.realtime import protocol as p
 from datavox.voice.access import EngineError, Grant
-from datavox.voice.audio import Pcm, Resampler
 from datavox.voice.contracts import Player, SendFn
+from datavox.voice.media import SpeechTrack, keep_loopback_candidates, patch_loopback, use_low_delay_receive
 from datavox.voice.session import Session
 
 log = logging.getLogger(__name__)
-OUT_RATE = 48_000
-FRAME = OUT_RATE // 50  # 20 ms
-_loopback_patched = False
+__all__ = [
+    "RtcCall",
+    "SpeechTrack",
+    "check_offer",
+    "create_call",
+    "keep_loopback_candidates",
+    "patch_loopback",
+]
 
 
 class CallHost(Protocol):
@@ -58,105 +60,11 @@ async def create_call(host: CallHost, offer_sdp: str, grant: Grant) -> tuple[str
     return call.id, answer
 
 
-def patch_loopback() -> None:
-    """aioice skips 127.0.0.1 when it gathers host candidates; on a loopback-only setup that means no ICE."""
-    global _loopback_patched
-    if not _loopback_patched:
-        import aioice.ice
-
-        aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
-        _loopback_patched = True
-
-
-_CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ (\S+) ", re.IGNORECASE)
-
-
-def keep_loopback_candidates(sdp: str) -> str:
-    """Drop ICE candidates that are not on 127.0.0.1, so a loopback call never wanders onto eth0."""
-    lines = []
-    for line in sdp.splitlines():
-        m = _CANDIDATE.match(line)
-        if m and m.group(1) != "127.0.0.1":
-            continue
-        lines.append(line)
-    return "\r\n".join(lines) + "\r\n"
-
-
-def set_jitter_prefetch(pc: Any, track: Any, prefetch: int) -> None:
-    """aiortc holds every received audio frame until 4 more have arrived (80 ms) before decoding it.
-
-    That delay sits between the end of the user's speech and our VAD noticing it. On loopback there is no
-    jitter to absorb, so we keep one frame; elsewhere two (40 ms). aiortc has no option for this, hence
-    the private attribute (checked, so an aiortc upgrade that renames it only loses the tweak).
-    """
-    from aiortc.jitterbuffer import JitterBuffer
-
-    for transceiver in pc.getTransceivers():
-        receiver = transceiver.receiver
-        if receiver.track is track and hasattr(receiver, "_RTCRtpReceiver__jitter_buffer"):
-            receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16, prefetch=prefetch)
-
-
 def check_offer(sdp: str) -> None:
     if not sdp.lstrip().startswith("v=0") or "\nm=" not in sdp.replace("\r\n", "\n"):
         raise EngineError(
             400, "invalid_sdp", "The body is not an SDP offer (it must start with v=0 and have m= lines)."
         )
-
-
-class SpeechTrack(MediaStreamTrack):
-    """The model's voice: 20 ms frames at 48 kHz, paced in real time, silence when there is nothing to say."""
-
-    kind = "audio"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._buf: Pcm = np.zeros(0, np.int16)
-        self._played = 0
-        self._pts = 0
-        self._start: float | None = None
-        self.on_drained: Any = None
-        self._resampler: Resampler | None = None
-
-    # Player protocol (session.py)
-    def play(self, pcm: Pcm, rate: int) -> None:
-        # One streaming resampler for the call: building the 22,050 → 48,000 Hz filter costs ~5 ms, which a
-        # one-shot resample paid on the event loop (every session's audio) for every sentence.
-        if self._resampler is None or self._resampler.src_rate != rate:
-            self._resampler = Resampler(rate, OUT_RATE)
-        self._buf = np.concatenate([self._buf, self._resampler.push(pcm)])
-
-    def clear(self) -> None:
-        self._buf = np.zeros(0, np.int16)
-        self._played = 0
-        self._resampler = None  # its filter holds the last samples of the answer just cut
-
-    def played_ms(self) -> float:
-        return self._played * 1000 / OUT_RATE
-
-    def queued_ms(self) -> float:
-        return self._buf.size * 1000 / OUT_RATE
-
-    async def recv(self) -> av.AudioFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        wait = self._start + self._pts / OUT_RATE - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        chunk = self._buf[:FRAME]
-        had = chunk.size > 0
-        self._buf = self._buf[FRAME:]
-        self._played += chunk.size
-        if chunk.size < FRAME:
-            chunk = np.concatenate([chunk, np.zeros(FRAME - chunk.size, np.int16)])
-        if had and self._buf.size == 0 and self.on_drained is not None:
-            asyncio.get_running_loop().call_soon(self.on_drained)
-        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = OUT_RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, OUT_RATE)
-        self._pts += FRAME
-        return frame
 
 
 class RtcCall:
@@ -212,7 +120,7 @@ class RtcCall:
         @pc.on("track")
         def on_track(track: Any) -> None:
             if track.kind == "audio":
-                set_jitter_prefetch(pc, track, 1 if self.engine.loopback else 2)
+                use_low_delay_receive(pc, track, loopback=self.engine.loopback)
                 self._tasks.append(asyncio.ensure_future(self._pump(track, session)))
 
         @pc.on("connectionstatechange")

@@ -82,4 +82,19 @@ class PiperTts:
             if peak > 1e-8:
                 audio = audio / peak * 0.9
             out.append((np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16))
-        return np.concatenate(out).tobytes() if out else b""
+        if not out:
+            return b""
+        pcm: np.ndarray[Any, np.dtype[np.int16]] = trim_lead(np.concatenate(out), self.sample_rate)
+        return pcm.tobytes()
+
+
+def trim_lead(pcm: np.ndarray[Any, np.dtype[np.int16]], rate: int, keep_ms: int = 15) -> Any:
+    """Cut the near-silence piper puts before a sentence down to `keep_ms`.
+
+    VITS starts every sentence with 40–90 ms of near-silence, sometimes 270 ms (its durations are sampled):
+    time the listener waits for nothing, on every transport. `keep_ms` keeps the onset's soft attack.
+    """
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > 300)  # ~1% of full scale (audio peaks at 90%)
+    if not loud.size:
+        return pcm
+    return pcm[max(0, int(loud[0]) - rate * keep_ms // 1000) :]
