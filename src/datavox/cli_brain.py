@@ -44,13 +44,61 @@ def _brain(settings: Settings, engine: str | None) -> Any:
 # -- schema ----------------------------------------------------------------------------------------------
 
 
+def _describe(settings: Any, catalog: Any, model: Any, *, yes: bool) -> None:
+    """One LLM call; the diff of the model file is shown and written once accepted."""
+    from datavox.data import describe
+    from datavox.data.semantic import semantic_path
+    from datavox.llm import LlmBadOutput, LlmClient, LlmUnavailable
+
+    if settings.llm.provider == "none":
+        raise click.ClickException(
+            "--describe needs an LLM: set [llm] provider (and model) in datavox.toml and the key in "
+            "DATAVOX_LLM_API_KEY; the offline engine then uses what it writes with no LLM"
+        )
+    path = semantic_path(settings)
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    client = LlmClient(settings)
+    try:
+        answer = describe.ask(client, catalog, model)
+    except (LlmUnavailable, LlmBadOutput) as exc:
+        raise click.ClickException(f"the LLM did not describe the data: {exc}") from exc
+    finally:
+        client.close()
+    text = describe.render(describe.apply(model, answer))
+    changes = describe.diff(old, text, path)
+    if not changes:
+        click.echo("The LLM added nothing new; the model file is unchanged.")
+        return
+    click.echo(changes)
+    if yes or click.confirm(f"Write these changes to {path}?", default=True):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}", err=True)
+    else:
+        click.echo("Nothing written.", err=True)
+
+
 @click.command("schema")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {tables: [{name, rows, columns}]}.")
 @click.option("--refresh", is_flag=True, help="(Re)write the semantic model file next to the database.")
+@click.option(
+    "--describe",
+    is_flag=True,
+    help="Ask the configured LLM once for descriptions, synonyms and example questions; show the diff.",
+)
+@click.option("--yes", is_flag=True, help="With --describe: write the changes without asking.")
 @click.pass_context
-def schema_command(ctx: click.Context, db: str | None, as_json: bool, refresh: bool) -> None:
-    """Print the catalog and semantic model of the database."""
+def schema_command(
+    ctx: click.Context, db: str | None, as_json: bool, refresh: bool, describe: bool, yes: bool
+) -> None:
+    """Print the catalog and semantic model of the database.
+
+    \b
+    Examples:
+      datavox schema --refresh          regenerate the model file, keeping your edits
+      datavox schema --describe         let the LLM describe the data once (you review the diff)
+    """
     from datavox.data.connect import ConnectionError_, parse_url
     from datavox.data.schema import introspect
     from datavox.data.semantic import SemanticModelError, model_for
@@ -64,6 +112,9 @@ def schema_command(ctx: click.Context, db: str | None, as_json: bool, refresh: b
             path = refresh_model(settings)
             click.echo(f"wrote {path}", err=True)
         model = model_for(settings, catalog)
+        if describe:
+            _describe(settings, catalog, model, yes=yes)
+            return
     except (ValueError, ConnectionError_, SemanticModelError) as exc:
         raise click.ClickException(str(exc)) from exc
     tables: list[dict[str, Any]] = []

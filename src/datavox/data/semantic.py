@@ -349,12 +349,16 @@ def refresh(settings: Settings) -> Path:
 
     catalog = introspect(parse_url(settings.database.url), refresh=True)
     path = semantic_path(settings)
+    edited = path.is_file() and edited_by_hand(path)
     model = model_for(settings, catalog)
     path.parent.mkdir(parents=True, exist_ok=True)
     body = model.to_yaml()
+    # A file someone edited stays marked as theirs: with the generated mark, the next load would take it
+    # for an untouched copy and rebuild it from the catalog, losing the edits.
+    mark = "" if edited else f"{_GENERATED_MARK}{_body_hash(body)}\n"
     header = (
-        f"{_GENERATED_MARK}{_body_hash(body)}\n"
-        "# datavox semantic model: edit descriptions, synonyms, measures; regenerating keeps your edits.\n"
+        mark
+        + "# datavox semantic model: edit descriptions, synonyms, measures; regenerating keeps your edits.\n"
         + _EXPLAINED
     )
     path.write_text(header + body, encoding="utf-8")
