@@ -252,6 +252,21 @@ def test_cp1252_and_bom_are_transcoded(any_url: str, tmp_path: Path) -> None:
     assert query(any_url, "SELECT wins FROM drivers_bom") == [(3,)]
 
 
+def test_missing_markers_and_slashed_dates(any_url: str, tmp_path: Path) -> None:
+    # palmerpenguins writes a missing value as NA, vega's Seattle weather its dates as 2012/01/31.
+    path = write(
+        tmp_path / "birds.csv",
+        "species,mass,sex,seen\nAdelie,3750,male,2012/01/31\nAdelie,NA,NA,2012/02/01\nGentoo,5000,female,\n",
+    )
+    report = import_paths(any_url, [path])
+    f = report.files[0]
+    assert f.status == "ok" and [c.type for c in f.columns] == ["text", "integer", "text", "date"]
+    assert any("NA" in w for w in f.warnings)
+    assert query(any_url, "SELECT SUM(mass), COUNT(sex) FROM birds") == [(8750, 2)]
+    seen = query(any_url, "SELECT seen FROM birds WHERE species = 'Adelie' ORDER BY seen")
+    assert [str(r[0])[:10] for r in seen] == ["2012-01-31", "2012-02-01"]
+
+
 def test_duplicate_and_empty_headers_are_made_unique(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.sqlite'}"
     path = write(tmp_path / "dup.csv", "Name,name,,Points (total)\na,b,c,1\n")

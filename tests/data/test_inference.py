@@ -100,6 +100,10 @@ def test_edge_values() -> None:
     assert infer_types([["2021-02-30"]], 1) == ["text"]  # not a real date
     assert infer_types([["2021-02-03"], ["2021-02-03 10:00"]], 1) == ["timestamp"]
     assert infer_types([["99999999999999999999"]], 1) == ["decimal"]  # past BIGINT
-    assert infer_types([["NaN"], ["1"]], 1) == ["text"]
+    # "NaN", "NA": a missing value in a column of numbers (read as empty), not a reason to make it text.
+    assert infer_types([["NaN"], ["1"]], 1) == ["integer"]
+    assert infer_types([["NA"], ["NA"]], 1) == ["text"]  # nothing but markers: nothing to type
+    assert infer_types([["2012/01/31"], ["2012/02/01"]], 1) == ["date"]
+    assert infer_types([["2012/01/31"], ["2012-02-01"]], 1) == ["text"]  # one way of writing dates
     assert infer_types([[""], [""]], 1) == ["text"]
     assert infer_types([["yes"], ["no"]], 1) == ["text"]

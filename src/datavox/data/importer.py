@@ -126,7 +126,10 @@ class ImportReport:
 _INT = re.compile(r"[-+]?(?:0|[1-9]\d{0,17})")  # no leading zeros (codes keep them), fits BIGINT
 _DECIMAL = re.compile(r"[-+]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3})?")
 _BOOL = re.compile(r"(?i:true|false)")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{4}/\d{2}/\d{2}")  # ISO, or with slashes (2012/01/31)
+# How spreadsheets and R write a missing value. In a column that is otherwise numbers or dates they are
+# empty cells (NULL), and then so everywhere in that file: one file, one convention.
+MISSING_MARKERS = frozenset({"NA", "N/A", "n/a", "#N/A", "NaN", "nan", "null", "NULL", "None", "none"})
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
 
 # Most specific first: the first type still possible for a column wins.
@@ -153,7 +156,10 @@ def _fits(kind: ColumnType, values: set[str]) -> bool:
     if not all(map(_PATTERNS[kind].fullmatch, values)):
         return False
     if kind == "date":
-        return _all_parse(values, date.fromisoformat)  # the pattern lets 2021-02-30 through
+        slashes = {"/" in v for v in values}
+        if len(slashes) > 1:
+            return False  # one way of writing dates per column
+        return _all_parse((v.replace("/", "-") for v in values), date.fromisoformat)  # 2021-02-30 is no date
     if kind == "timestamp":
         return _all_parse(values, datetime.fromisoformat)
     return True
@@ -165,6 +171,8 @@ class TypeInference:
     def __init__(self, width: int) -> None:
         self.candidates: list[set[ColumnType]] = [set(_ORDER) for _ in range(width)]
         self.seen_value = [False] * width
+        self.markers: list[set[str]] = [set() for _ in range(width)]
+        self.slashed = [False] * width
 
     def update(self, rows: Sequence[Sequence[str]]) -> None:
         # Only columns that are not text yet are looked at, and only their distinct values.
@@ -174,8 +182,11 @@ class TypeInference:
         for i in open_columns:
             distinct = set(map(itemgetter(i), rows))
             distinct.discard("")
+            self.markers[i] |= distinct & MISSING_MARKERS
+            distinct -= MISSING_MARKERS
             if not distinct:
                 continue
+            self.slashed[i] = self.slashed[i] or any("/" in v for v in distinct)
             self.seen_value[i] = True
             possible = self.candidates[i]
             for kind in [k for k in _ORDER if k in possible]:
@@ -187,7 +198,25 @@ class TypeInference:
         for possible, seen in zip(self.candidates, self.seen_value, strict=True):
             chosen: ColumnType = next((k for k in _ORDER if k in possible), "text") if seen else "text"
             out.append(chosen)
+        # Dates with slashes in one column and with dashes in another: the slashed ones stay text (a file is
+        # read with one date format).
+        dates = [i for i, t in enumerate(out) if t == "date"]
+        if len({self.slashed[i] for i in dates}) > 1:
+            for i in dates:
+                if self.slashed[i]:
+                    out[i] = "text"
         return out
+
+    def missing(self, types: Sequence[ColumnType]) -> frozenset[str]:
+        """The missing-value markers to read as empty: those seen in a column typed other than text."""
+        seen: set[str] = set()
+        for kind, markers in zip(types, self.markers, strict=True):
+            if kind != "text":
+                seen |= markers
+        return frozenset(seen)
+
+    def slash_dates(self, types: Sequence[ColumnType]) -> bool:
+        return any(kind == "date" and self.slashed[i] for i, kind in enumerate(types))
 
 
 def infer_types(rows: Sequence[Sequence[str]], width: int) -> list[ColumnType]:
@@ -289,6 +318,16 @@ class Scan:
     rejected: list[RejectedLine]
     warnings: list[str]
     delimiter: str
+    missing: frozenset[str] = frozenset()  # cells read as empty ("NA")
+    slash_dates: bool = False  # dates written 2012/01/31
+
+    def clean(self, row: list[str]) -> list[str]:
+        """A row as the typed columns read it: missing markers empty, dates with dashes."""
+        if self.missing:
+            row = ["" if v in self.missing else v for v in row]
+        if self.slash_dates:
+            row = [v.replace("/", "-") if t == "date" else v for v, t in zip(row, self.types, strict=True)]
+        return row
 
 
 def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
@@ -360,7 +399,12 @@ def scan_file(path: Path, encoding: str) -> Scan:
                 inference.update(rows)
     if good == 0:
         warnings.append("no data rows; every column is text")
-    return Scan(headers, columns, inference.types(), good, rejected_lines, rejected, warnings, delimiter)
+    types = inference.types()
+    missing = inference.missing(types)
+    if missing:
+        warnings.append(f"read {', '.join(sorted(missing))} as empty (missing values)")
+    return Scan(headers, columns, types, good, rejected_lines, rejected, warnings, delimiter, missing,
+                inference.slash_dates(types))  # fmt: skip
 
 
 def _good_rows(path: Path, encoding: str, scan: Scan) -> Iterator[list[str]]:
@@ -370,7 +414,7 @@ def _good_rows(path: Path, encoding: str, scan: Scan) -> Iterator[list[str]]:
         width = len(scan.columns)
         for line, row in _records(reader):
             if len(row) == width and line not in scan.rejected_lines:
-                yield row
+                yield scan.clean(row) if scan.missing or scan.slash_dates else row
 
 
 # -------------------------------------------------------------------------------------------- loaders
@@ -509,10 +553,14 @@ class DuckDBLoader(Loader):
         columns = ", ".join(f"'{c}': '{self.types[t]}'" for c, t in zip(scan.columns, types, strict=True))
         literal = str(path).replace("'", "''")
         delim = scan.delimiter.replace("'", "''")
+        nulls = ", ".join("'" + v.replace("'", "''") + "'" for v in ["", *sorted(scan.missing)])
         options = (
             f"header = true, auto_detect = false, delim = '{delim}', quote = '\"', escape = '\"', "
-            f"nullstr = '', columns = {{{columns}}}, ignore_errors = {str(bool(scan.rejected_lines)).lower()}"
+            f"nullstr = [{nulls}], columns = {{{columns}}}, "
+            f"ignore_errors = {str(bool(scan.rejected_lines)).lower()}"
         )
+        if scan.slash_dates:
+            options += ", dateformat = '%Y/%m/%d'"
         cols = ", ".join(self.q(c) for c in scan.columns)
         self.execute(f"INSERT INTO {self.q(table)} ({cols}) SELECT * FROM read_csv('{literal}', {options})")
 
