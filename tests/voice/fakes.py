@@ -107,6 +107,8 @@ class FakePlayer:
         self.total_ms = 0.0
         self.start: float | None = None
         self.clears = 0
+        self.held = False
+        self.holds: list[str] = []  # "hold" / "resume" transitions (a tentative barge-in)
 
     def play(self, pcm: np.ndarray, rate: int) -> None:
         if self.start is None or self.queued_ms() <= 0:
@@ -117,6 +119,17 @@ class FakePlayer:
         self.total_ms = 0.0
         self.start = None
         self.clears += 1
+        self.held = False
+
+    def hold(self) -> None:
+        if not self.held:
+            self.holds.append("hold")
+        self.held = True
+
+    def resume(self) -> None:
+        if self.held:
+            self.holds.append("resume")
+        self.held = False
 
     def played_ms(self) -> float:
         if self.start is None:

@@ -121,9 +121,8 @@ class Conversation:
             turn.speech_end_at = await asyncio.wait_for(self.mic.say(pcm16k), timeout_s)
             deadline = time.monotonic() + timeout_s
             if barge_in is not None:
-                while turn.first_audio_at is None and not self._done.is_set():
-                    if time.monotonic() > deadline:
-                        break
+                # (response.done may come first: the answer is generated faster than it plays)
+                while turn.first_audio_at is None and time.monotonic() < deadline:
                     await asyncio.sleep(0.005)
                 if turn.first_audio_at is not None:
                     await asyncio.sleep(
@@ -135,10 +134,11 @@ class Conversation:
                         await asyncio.sleep(0.002)
                     turn.barge_in_at = self.mic.first_loud_at
             await asyncio.wait_for(self._done.wait(), max(0.1, deadline - time.monotonic()))
-            if self.transport == "webrtc" and turn.barge_in_at is None:
+            if self.transport == "webrtc":
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopped.wait(), wait_audio_s)  # let the answer play out
-            elif turn.barge_in_at is not None:
+                    # the answer played out (stopped) or was cut (cleared)
+                    await asyncio.wait_for(self._stopped.wait(), wait_audio_s)
+            if turn.barge_in_at is not None:
                 await asyncio.sleep(0.3)  # audio still in flight when the server cut it
         except TimeoutError:
             turn.error = turn.error or "no response.done before the timeout"

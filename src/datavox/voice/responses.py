@@ -315,6 +315,19 @@ class Responses:
             return False
         return (self.s.clock.now() - spoken.first_at) * 1000 < spoken.sent_ms
 
+    def hold_for_onset(self, hearing: bool) -> None:
+        """Barge-in at the first speech window (WebRTC): pause the answer while the VAD makes sure, so it
+        stops within ~one window of the user's first word, not after `min_speech_ms`. The confirmed turn
+        cancels it (`clear()`); a lone window (a cough, a click) lets it play on."""
+        player = self.s.player
+        hold, resume = getattr(player, "hold", None), getattr(player, "resume", None)
+        if hold is None or resume is None:
+            return
+        if hearing and self.playing():
+            hold()
+        elif not hearing:
+            resume()
+
     def heard_ms(self, spoken: Spoken) -> float:
         player = self.s.player
         if player is not None:

@@ -12,8 +12,7 @@ The parts, one job each:
 - `input_buffer.InputBuffer`: the turn's input audio as a chunk list;
 - `speculation.Speculation`: transcript → answer → first sentence, started before the turn ends;
 - `responses.Responses`: one response at a time, streamed sentence by sentence, cancellable;
-- `conversation`: the item list; `client_events`: the client's events;
-- this module: wiring, VAD events and commits.
+- `conversation`: the items; `client_events`: the client's events; this module: wiring, VAD events, commits.
 
 The turn and where its latency goes: docs/voice.md (with a diagram of the states).
 
@@ -253,6 +252,7 @@ class Session:
             return
         for ev in self.detector.feed(pcm):
             self._on_vad(ev, td)
+        self.responses.hold_for_onset(self.detector.hearing and bool(td.get("interrupt_response", True)))
         if self.detector.speaking:
             self._maybe_partial()
             self.maybe_early_end()

@@ -70,6 +70,11 @@ class TurnDetector:
         """Absolute index of the next sample the detector will look at."""
         return self._pos
 
+    @property
+    def hearing(self) -> bool:
+        """Speech windows have begun but not yet `min_speech_ms` of them: maybe a turn, maybe a cough."""
+        return not self.speaking and self._run > 0
+
     def reset(self) -> None:
         self.model.reset()
         self.speaking = False
