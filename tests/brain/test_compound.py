@@ -118,3 +118,28 @@ def test_penguins_both_and_never(penguins: tuple[Brain, Path]) -> None:
     )
     assert {r[0] for r in never.rows} == gold and len(gold) == 2
     assert never.answer.endswith("are never seen on Torgersen.")
+
+
+def test_penguins_columns_said_without_units(penguins: tuple[Brain, Path]) -> None:
+    brain, db = penguins
+    answer = brain.ask("What is the average body mass of Gentoo penguins?")
+    gold = _one(db, "select avg(body_mass_g) from penguins where species='Gentoo'")
+    assert answer.rows and answer.rows[0][0] == pytest.approx(gold)
+
+
+@pytest.fixture(scope="module")
+def weather(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Brain, Path]]:
+    if "seattle_weather" not in domain_files():
+        pytest.skip("vega_datasets is not installed")
+    path = import_domain("seattle_weather", tmp_path_factory.mktemp("weather"))
+    brain = Brain.from_settings(settings_for(path), engine="offline")
+    yield brain, path
+    brain.close()
+
+
+def test_rainy_days_are_rows_of_days(weather: tuple[Brain, Path]) -> None:
+    brain, db = weather
+    for word, value in (("rainy", "rain"), ("sunny", "sun"), ("foggy", "fog")):
+        answer = brain.ask(f"How many {word} days were there in 2014?")
+        gold = _one(db, f"select count(*) from seattle_weather where weather='{value}' and year(date)=2014")
+        assert answer.rows == [[gold]], (word, answer.sql)

@@ -165,6 +165,11 @@ class ValueIndex:
         if all(w in STOPWORDS or w.isdigit() for w in words) or any(w.isdigit() for w in words[:1]):
             return []
         out: list[ValueMatch] = []
+        if len(words) == 1 and key not in self.exact:
+            base = _adjective_base(key)
+            if base is not None and base in self.exact and not is_schema(base, self.vocabulary):
+                # "rainy days", "sunny days": the value "rain", "sun" said as an adjective.
+                return [self._vm(t, c, v, 0.95, span, key) for t, c, v in self.exact[base]]
         # A single word that is also a schema word ("race", "team") names a row only in an entity column.
         is_schema_word = len(words) == 1 and (lemma(words[0]) in self.vocabulary or len(words[0]) < 3)
         # Words that all describe the data ("grand prix", "race results") name no row by being part of one.
@@ -255,6 +260,20 @@ def _wordy(values: list[str]) -> bool:
         return False
     wordy = sum(1 for v in sample if sum(ch.isalpha() for ch in v) > len(v) / 2 and len(v) > 2)
     return wordy >= 0.8 * len(sample)
+
+
+def _adjective_base(word: str) -> str | None:
+    """ "rainy" → "rain", "sunny" → "sun", "foggy" → "fog": the noun of an adjective in -y."""
+    if len(word) < 5 or not word.endswith("y") or word.endswith(("ay", "ey", "oy", "uy", "ly")):
+        return None
+    stem = word[:-1]
+    if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "ls":
+        return stem[:-1]  # sunny → sun, foggy → fog
+    return stem
+
+
+def is_schema(word: str, vocabulary: set[str]) -> bool:
+    return lemma(word) in vocabulary
 
 
 def _vocabulary(model: SemanticModel) -> set[str]:

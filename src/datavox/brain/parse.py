@@ -139,7 +139,10 @@ _BEST_PLACED = re.compile(
 
 
 # Phrases that add emphasis, not meaning, in any dataset.
-GENERIC_NOISE = ("of all time", "all time", "in history", "ever", "so far", "to date", "right now", "please")
+GENERIC_NOISE = (
+    "of all time", "all time", "in history", "ever", "so far", "to date", "right now", "please",
+    "in the data", "in the database", "in the dataset", "in this data", "in your data",
+)  # fmt: skip
 
 
 def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str, ...] = ()) -> Frame:

@@ -60,8 +60,26 @@ class Vocabulary:
                 if role == "identifier" or (cm is not None and not cm.exposed) or role not in _PHRASE_ROLES:
                     continue
                 names = (cm.synonyms if cm else []) or [words(identifier(col.name))]
+                names = [*names, *_without_units(names)]
+                if col.is_temporal and role == "time":
+                    names = [*names, "day", "date"]  # the rows of a table of days: "how many rainy days"
                 vocab.columns[(tname, col.name)] = _sets(names)
         return vocab
+
+
+# Units that column names end with ("body_mass_g", "length_km"): said without them ("the body mass").
+_UNITS = frozenset(
+    "mm cm m km g kg mg lb lbs oz ms s sec secs min mins h hr hrs pct usd eur gbp kwh mph kmh kph".split()  # noqa: SIM905
+)
+
+
+def _without_units(phrases: list[str]) -> list[str]:
+    out = []
+    for p in phrases:
+        parts = fold(p).split()
+        if len(parts) > 1 and parts[-1] in _UNITS:
+            out.append(" ".join(parts[:-1]))
+    return out
 
 
 def _sets(phrases: list[str]) -> list[frozenset[str]]:
