@@ -37,6 +37,7 @@ from typing import Any
 import openai
 from openai import Omit, OpenAI
 
+from datavox import cancel
 from datavox.config import ConfigError, Settings, llm_with_realtime_credentials
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class LlmClient:
         *,
         token_provider: TokenProvider | None = None,
         backoff: Backoff | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cancel.sleep,
         budget_s: float | None = None,
     ) -> None:
         settings = llm_with_realtime_credentials(settings)  # one Azure resource for voice and LLM
@@ -267,6 +268,7 @@ class LlmClient:
         floor = min(self.timeout_s, 1.0) / 2  # an attempt with less time than this is not worth making
         made = 0
         for attempt in range(self.attempts):
+            cancel.check()  # the question was cancelled (barge-in): no further attempt
             remaining = deadline - time.monotonic()
             if attempt and remaining < floor:
                 break
@@ -306,7 +308,7 @@ class LlmClient:
                 if time.monotonic() + delay + floor > deadline:
                     break
                 log.warning("%s (attempt %d of %d); retrying in %.2fs", last, made, self.attempts, delay)
-                self._sleep(delay)
+                self._sleep(delay)  # cancel.sleep by default: a cancel wakes it and raises Cancelled
         assert last is not None
         last.round_trips = made
         last.reason = f"{last.reason} ({made} attempt{'s' if made != 1 else ''})"

@@ -10,9 +10,11 @@ import pytest
 from tests.brain.conftest import settings_for
 from tests.brain.dbbuild import SHARED
 
+from datavox import cancel
 from datavox.brain import brain as brain_module
 from datavox.brain.brain import Brain
 from datavox.brain.evaluate import load_dialogues, run_dialogues, summarise
+from datavox.llm import LlmUnavailable
 from datavox.types import Answer, HistoryTurn
 
 DEV_SET = SHARED / "eval" / "f1db-dev.jsonl"
@@ -105,3 +107,35 @@ def test_llm_not_configured_falls_back_and_says_why(f1_db: Path) -> None:
         answer.engine == "offline" and answer.fallback_reason and "not configured" in answer.fallback_reason
     )
     assert ["Max Verstappen"] in answer.rows
+
+
+class _DownWhileCancelled:
+    """The LLM fails while the user talks over the question (the voice engine cancels its token)."""
+
+    def __init__(self, *args: Any) -> None:
+        pass
+
+    def ask(self, question: str, history: Any) -> Any:
+        token = cancel.current()
+        assert token is not None
+        token.cancel()
+        raise LlmUnavailable("timed out")
+
+
+def test_a_cancelled_question_gets_no_offline_fallback(f1_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datavox.brain.sql_llm as sql_llm
+
+    monkeypatch.setattr(sql_llm, "LlmEngine", _DownWhileCancelled)
+    brain = Brain.from_settings(settings_for(f1_db), engine="llm")
+    fallbacks: list[str] = []
+    monkeypatch.setattr(brain.offline, "ask", lambda q, h=(): fallbacks.append(q))
+    try:
+        with cancel.running_under(cancel.CancelToken()), pytest.raises(cancel.Cancelled):
+            brain.ask("Who won the 2021 drivers' championship?")
+        token = cancel.CancelToken()
+        token.cancel()
+        with cancel.running_under(token), pytest.raises(cancel.Cancelled):
+            brain.ask("How many races did Lewis Hamilton win in 2020?")  # cancelled while queued
+    finally:
+        brain.close()
+    assert fallbacks == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from datavox.cancel import Cancelled, CancelToken, running_under
 from datavox.config import ConfigError, LlmSettings, Secrets, Settings
 from datavox.llm import Backoff, LlmBadOutput, LlmClient, LlmUnavailable, parse_json_object
 from fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply
@@ -257,3 +259,21 @@ def test_key_never_logged(server: FakeOpenAIServer, caplog: pytest.LogCaptureFix
         client.chat(MESSAGES)
     assert "Request options" in caplog.text or "HTTP Request" in caplog.text
     assert "sk-test-secret" not in caplog.text
+
+
+def test_a_cancelled_question_stops_retrying(server: FakeOpenAIServer) -> None:
+    """A barge-in during the back-off: no further attempt, and the sleep ends at once."""
+    server.script(*[Reply.status(429, retry_after="2")] * 3)
+    settings = make_settings(provider="openai", base_url=server.url("/v1"), max_retries=2, timeout_s=5.0)
+    client = LlmClient(settings, backoff=Backoff(base_s=2.0, cap_s=2.0))  # default sleep: cancel.sleep
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel).start()
+    started = time.perf_counter()
+    with running_under(token), pytest.raises(Cancelled):
+        client.chat(MESSAGES)
+    assert time.perf_counter() - started < 1.5
+    assert len(server.requests) == 1
+    # Already cancelled: not even the first request goes out.
+    with running_under(token), pytest.raises(Cancelled):
+        client.chat(MESSAGES)
+    assert len(server.requests) == 1

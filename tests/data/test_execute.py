@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from datavox.cancel import CancelToken, running_under
 from datavox.data.audit import AuditLog
 from datavox.data.connect import connect, parse_url
 from datavox.data.execute import Executor, QueryCancelled, QueryError, QueryTimeout, json_cell
@@ -242,3 +243,30 @@ def test_audit_masks_the_database_password(tmp_path: Path) -> None:
         ex.run("SELECT * FROM t")
     text = (tmp_path / "a.jsonl").read_text()
     assert "hunter2secret" not in text and "****" in text
+
+
+def test_a_cancelled_question_interrupts_its_statement(sample_url: str) -> None:
+    """A voice question's cancel token (barge-in, hang-up) interrupts the statement its thread runs."""
+    with Executor(sample_url, timeout_s=30.0) as ex:
+        token = CancelToken()
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            with running_under(token):
+                try:
+                    ex.run(CROSS_JOIN)
+                except BaseException as exc:
+                    errors.append(exc)
+
+        thread = threading.Thread(target=worker)
+        started = time.perf_counter()
+        thread.start()
+        time.sleep(0.3)  # let the statement start
+        token.cancel()
+        thread.join(5)
+        assert not thread.is_alive() and time.perf_counter() - started < 5
+        assert len(errors) == 1 and isinstance(errors[0], QueryCancelled)
+        # Cancelled before it starts: it never runs; the connection stays usable for others.
+        with running_under(token), pytest.raises(QueryCancelled):
+            ex.run("SELECT count(*) FROM t")
+        assert ex.run("SELECT count(*) FROM t").rows == [[3]]

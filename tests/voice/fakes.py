@@ -93,7 +93,8 @@ class BlockingBrain(FakeBrain):
         self.thread = 0
 
     def __call__(self, question: str, history: list[HistoryTurn]) -> Answer:
-        self.thread = threading.get_ident()
+        # The first question's thread: a later one may be the answer prepared for the user's next words.
+        self.thread = self.thread or threading.get_ident()
         self.entered.set()
         self.release.wait(10)
         return super().__call__(question, history)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from tests.voice.fakes import (
     speech,
 )
 
+from datavox import cancel
+from datavox.types import Answer, HistoryTurn
 from datavox.voice.heuristics import early_end_silence_ms, heard_text, looks_complete
 from datavox.voice.session import SessionOptions
 
@@ -507,3 +510,56 @@ async def test_talking_on_as_the_answer_begins_keeps_the_question() -> None:
     await h2.feed(silence(700))
     await h2.settle()
     assert h2.brain.questions[-1] == QUESTION
+
+
+class CancellableBrain(FakeBrain):
+    """A query that runs until the question's cancel token says stop, as the real brain's SQL would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.tokens: list[cancel.CancelToken | None] = []
+
+    def __call__(self, question: str, history: list[HistoryTurn]) -> Answer:
+        token = cancel.current()
+        self.tokens.append(token)
+        self.entered.set()
+        if token is not None:
+            token.sleep(10)  # raises Cancelled when the token is cancelled
+        return super().__call__(question, history)
+
+
+async def test_barge_in_cancels_the_running_question_through_its_token() -> None:
+    brain = CancellableBrain()
+    h = Harness(brain=brain)
+    h.run.threaded.add("brain")
+    await h.feed(speech(1000))
+    await h.feed(silence(700))
+    assert await asyncio.to_thread(brain.entered.wait, 5)
+    await h.settle()
+    assert h.of("response.created") and not h.of("response.done")
+    await h.feed(speech(200))
+    first = brain.tokens[0]
+    for _ in range(100):  # the worker thread notices the cancel and leaves the brain
+        await asyncio.sleep(0.01)
+        if first is not None and first.cancelled:
+            break
+    assert first is not None and first.cancelled
+    assert h.of("response.done")[0]["response"]["status"] == "cancelled"
+    await asyncio.sleep(0.05)
+    assert not h.of("error")  # cancelling is not a server error
+
+
+async def test_a_late_partial_does_not_start_a_second_answer() -> None:
+    """A partial transcript that comes back after the speculation started must not prepare an answer
+    of its own: it would run on, for nobody, after the turn adopted the speculation."""
+    h = Harness()
+    h.run.hold("stt_partial")  # the partials are slow (the pool is busy)
+    await h.feed(speech(1000))
+    await h.feed(silence(100))  # the pause: the speculation transcribes and asks
+    await h.settle()
+    h.run.release("stt_partial")
+    await h.feed(silence(600))
+    await h.settle()
+    assert h.brain.questions == [QUESTION]
+    assert h.of("response.done")[0]["response"]["status"] == "completed"

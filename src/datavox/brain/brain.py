@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from datavox import cancel
 from datavox.brain.linking import ValueIndex
 from datavox.brain.offline import CONTEXT_KEY, OfflineEngine, find_context
 from datavox.brain.text import fold
@@ -114,6 +115,10 @@ class Brain:
 
     # -- the turn ------------------------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:
+        """The answer to `question`. Raises `cancel.Cancelled` when the thread's cancel token (a voice
+        turn's) is cancelled: before starting, between LLM attempts, instead of the offline fallback, and
+        from the database statement it interrupts."""
+        cancel.check()
         started = time.perf_counter()
         self.refresh_if_changed()
         key = self._cache_key(question, history)
@@ -149,12 +154,14 @@ class Brain:
         try:
             llm_answer: Answer = engine.ask(question, history)
         except LlmUnavailable as exc:
+            cancel.check()  # nobody waits for this answer: no fallback either
             answer = self.offline.ask(question, history)
             answer.fallback_reason = str(exc) or "the language model could not be reached"
             return answer
         if llm_answer.error is not None and llm_answer.intent is Intent.STATISTICAL:
             # Three attempts failed the guard or the database: the offline parser may still answer; if it
             # cannot either, the LLM's own error is the better explanation.
+            cancel.check()
             offline = self.offline.ask(question, history)
             if offline.error is None and offline.intent is Intent.STATISTICAL:
                 offline.fallback_reason = f"the language model's SQL failed: {llm_answer.error}"

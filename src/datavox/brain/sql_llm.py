@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import sqlglot
 from sqlglot import exp
 
-from datavox import prompts
+from datavox import cancel, prompts
 from datavox.brain.examples import ExampleSet, examples_for, render_examples
 from datavox.brain.schema_link import LinkedSchema, SchemaLinker, render_schema
 from datavox.config import Settings
@@ -129,6 +129,7 @@ class LlmEngine:
         error = "the model gave no usable answer"
         turn: dict[str, Any] = {}
         for attempt in range(1, self.max_attempts + 1):
+            cancel.check()  # cancelled (barge-in): no further attempt
             cost.attempts = attempt
             t = time.perf_counter()
             try:

@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from datavox import cancel
 from datavox.data import guard as guard_module
 from datavox.data.audit import AuditLog
 from datavox.data.connect import DatabaseUrl, connect, parse_url
@@ -273,6 +274,10 @@ class Executor:
             raise QueryError(str(exc)) from exc
         broken = False
         token = 0
+        # A cancelled question (voice barge-in) interrupts its statement: `cancel.CancelToken` of this thread.
+        question = cancel.current()
+        thread_id = handle.thread
+        unregister = question.on_cancel(lambda: self.cancel(thread_id)) if question else None
         try:
             handle.begin()
             token = self._watchdog.arm(time.monotonic() + self._backstop_s, handle, handle.generation)
@@ -291,6 +296,8 @@ class Executor:
             self._audit(source, sql, executed, outcome, 0, started, str(error))
             raise error from exc
         finally:
+            if unregister is not None:
+                unregister()
             self._watchdog.disarm(token)
             self._give_back(handle, broken=broken)
         duration_ms = (time.perf_counter() - started) * 1000

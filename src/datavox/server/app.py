@@ -31,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from datavox import __version__
+from datavox.cancel import Cancelled
 from datavox.config import Settings
 from datavox.server import cloud as cloud_mod
 from datavox.server import health as health_mod
@@ -141,6 +142,8 @@ class ServerState:
         ) as span:
             try:
                 answer: Answer = brain.ask(question, history)
+            except Cancelled:  # a voice turn the user talked over or hung up on: not a brain error
+                raise
             except Exception as exc:
                 self.metrics.errors.labels("brain").inc()
                 mark_error(span, type(exc).__name__)

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from datavox.cancel import CancelToken
 from datavox.realtime import protocol as p
 from datavox.types import Answer, HistoryTurn
 from datavox.voice.audio import Pcm
@@ -83,8 +84,9 @@ class Pipeline:
     task: asyncio.Task[None] | None = None
     prepared: Pipeline | None = None  # an answer already started from a partial transcript
     discarded: bool = False
-    ask_thread: int | None = None  # the worker thread running this one's brain call (see Session._safe_ask)
+    ask_thread: int | None = None  # the worker thread running this one's brain call (Speculation.safe_ask)
     timings: dict[str, float] = field(default_factory=dict)
+    token: CancelToken = field(default_factory=CancelToken)  # cancels its brain call (LLM, fallback, SQL)
 
 
 @dataclass
@@ -109,6 +111,7 @@ class ResponseRun:
     spoken: Spoken | None = None
     pipeline: Pipeline | None = None
     ask_thread: int | None = None  # the worker thread running this response's own brain call
+    token: CancelToken = field(default_factory=CancelToken)  # cancels that call (LLM, fallback, SQL)
     turn_id: str | None = None  # the user item this response answers
     question: str = ""
     voice: bool = False  # started by a spoken turn (not by response.create)

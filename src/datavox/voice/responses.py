@@ -291,17 +291,19 @@ class Responses:
         """Cancel the queries the brain runs for this response (its own ask, its pipeline's, the answer
         prepared for it): a barge-in must not leave the database busy, nor stop anyone else's query."""
         cancel = self.s.cancel
-        if cancel is None:
-            return
         pl = run.pipeline
         owners = (run, pl, pl.prepared if pl is not None else None)
         # Under the lock: a worker cannot leave our ask (and take another session's) while we cancel the
         # statement it runs. Cheap: the executor only flags the statement and interrupts from a helper thread.
+        for owner in owners:
+            if owner is not None:
+                owner.token.cancel()  # stops LLM retries and the fallback; interrupts its statement
         with self.s.speculation.ask_lock:
             threads = {o.ask_thread for o in owners if o is not None and o.ask_thread is not None}
             for thread in threads:
-                with contextlib.suppress(Exception):
-                    cancel(thread)
+                if cancel is not None:
+                    with contextlib.suppress(Exception):
+                        cancel(thread)
 
     # --- what was heard ----------------------------------------------------------------------------------
 

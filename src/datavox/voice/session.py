@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from datavox.cancel import Cancelled
 from datavox.realtime import protocol as p
 from datavox.types import HistoryTurn
 from datavox.voice import client_events, conversation
@@ -116,10 +117,6 @@ class Session:
         self.in24 = Resampler(p.PCM_RATE, RATE)
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    @property
-    def turns(self) -> int:
-        return self.turn.turns
-
     # --- plumbing -----------------------------------------------------------------------------------------
 
     def emit(self, type_: str, **fields: Any) -> None:
@@ -150,6 +147,8 @@ class Session:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
+            if isinstance(exc, Cancelled):  # a question we cancelled ourselves
+                return
             log.error("session task failed", exc_info=exc)
             self.error("server_error", f"internal error: {type(exc).__name__}: {exc}")
 
@@ -189,7 +188,7 @@ class Session:
             return
         if self.responses.current is not None:
             self.responses.cancel("client_cancelled")
-        self.speculation.discard()
+        self.speculation.cancel_all()
         self.closed = True
         for task in list(self._tasks):
             task.cancel()

@@ -18,6 +18,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from datavox import cancel
 from datavox.types import Answer, HistoryTurn, Intent
 from datavox.voice.audio import Pcm
 from datavox.voice.contracts import Pipeline, ResponseRun
@@ -54,7 +55,8 @@ class Speculation:
                 text = await s.run("stt_partial", s.stt.transcribe, audio, s.stt_prompt())
                 if text and s.speech_item == item_id:
                     s.publish_app({"type": "transcript.partial", "turn_id": item_id, "text": text})
-                    if looks_complete(text) and s.wants_answer():
+                    # Not once the speculation at the pause runs: it does the same with more audio.
+                    if looks_complete(text) and s.wants_answer() and self.spec is None:
                         self.prepare(text)
             finally:
                 s.turn.partial_done()
@@ -70,6 +72,7 @@ class Speculation:
         if key == self._prepared_key:
             return
         self._prepared_key = key
+        _stop(self.prepared)  # an answer to the words before: nobody will adopt it
         loop = asyncio.get_running_loop()
         transcript: asyncio.Future[str] = loop.create_future()
         transcript.set_result(text)
@@ -98,8 +101,13 @@ class Speculation:
         spec, self.spec = self.spec, None
         if spec is not None:
             spec.discarded = True
-            if spec.task is not None:
-                spec.task.cancel()
+            _stop(spec)
+
+    def cancel_all(self) -> None:
+        """The session closes: stop the speculation and the prepared answer, queries included."""
+        self.discard()
+        prepared, self.prepared, self._prepared_key = self.prepared, None, ""
+        _stop(prepared)
 
     def take(self, start: int, end: int, with_answer: bool) -> Pipeline:
         """The pipeline for a committed turn: the speculation if it heard everything, else a new one over
@@ -111,13 +119,14 @@ class Speculation:
         else:
             if spec is not None:
                 spec.discarded = True
-                if spec.task is not None:
-                    spec.task.cancel()
+                _stop(spec)
             buf_end = s.audio.end
             speech_end_at = s.clock.now() - (buf_end - end) / RATE
             tail = min(buf_end, end + RATE // 5)
             pipeline = self.new(s.audio.slice(start, tail), tail, speech_end_at, with_answer)
         pipeline.timings["commit_ms"] = (s.clock.now() - pipeline.speech_end_at) * 1000
+        if self.prepared is not None and pipeline.prepared is not self.prepared:
+            _stop(self.prepared)  # prepared after this pipeline started: it would run on for nobody
         self.prepared, self._prepared_key = None, ""
         return pipeline
 
@@ -173,8 +182,8 @@ class Speculation:
         except BaseException as exc:
             for fut in futures:
                 if not fut.done():
-                    if isinstance(exc, asyncio.CancelledError):
-                        fut.cancel()
+                    if isinstance(exc, asyncio.CancelledError | cancel.Cancelled):
+                        fut.cancel()  # nobody waits: no "exception never retrieved" noise
                     else:
                         fut.set_exception(exc)
             if not isinstance(exc, Exception):
@@ -216,7 +225,13 @@ class Speculation:
         with self.ask_lock:
             owner.ask_thread = threading.get_ident()
         try:
-            return self.s.ask(question, history)
+            owner.token.check()  # cancelled while queued for a brain worker: skip it
+            with cancel.running_under(owner.token):
+                answer = self.s.ask(question, history)
+            owner.token.check()  # an answer to a cancelled question is not wanted
+            return answer
+        except cancel.Cancelled:
+            raise
         except Exception as exc:  # the brain failing must still give a spoken answer, not a silent bot
             log.exception("brain failed")
             return Answer(
@@ -229,6 +244,14 @@ class Speculation:
         finally:
             with self.ask_lock:
                 owner.ask_thread = None
+
+
+def _stop(pl: Pipeline | None) -> None:
+    """Cancel a pipeline's task (queued speech work is skipped) and its brain call (LLM, SQL)."""
+    if pl is not None:
+        pl.token.cancel()
+        if pl.task is not None:
+            pl.task.cancel()
 
 
 def _key_of(pl: Pipeline) -> str:
