@@ -143,3 +143,10 @@ def test_rainy_days_are_rows_of_days(weather: tuple[Brain, Path]) -> None:
         answer = brain.ask(f"How many {word} days were there in 2014?")
         gold = _one(db, f"select count(*) from seattle_weather where weather='{value}' and year(date)=2014")
         assert answer.rows == [[gold]], (word, answer.sql)
+
+
+def test_how_many_of_a_column(penguins: tuple[Brain, Path]) -> None:
+    brain, db = penguins
+    for noun, column in (("species", "species"), ("islands", "island")):
+        answer = brain.ask(f"How many different {noun} are there?")
+        assert answer.rows == [[_one(db, f"select count(distinct {column}) from penguins")]], answer.sql

@@ -244,6 +244,13 @@ class Planner:
                 if syn <= near and len(syn) > measure_len:
                     first_bonus = 5 if heads[0] in syn else 0
                     found.append((len(syn) * 10 + first_bonus + self.tm(t).priority, t, None, syn))
+        if frame.qword == "how_many" and not found:
+            # "How many countries are there?" with no table of countries: the distinct values of a column.
+            for (t, c), sets in self.vocab.columns.items():
+                if self.role(t, c) in ("dimension", "name"):
+                    for syn in sets:
+                        if heads[0] in syn and syn <= near and len(syn) > measure_len:
+                            found.append((len(syn) * 10 - 5, t, c, syn))
         if frame.qword in ("which", "what"):
             for (t, c), sets in self.vocab.columns.items():
                 if self.role(t, c) not in ("time", "dimension", "name"):

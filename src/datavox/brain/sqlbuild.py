@@ -577,6 +577,12 @@ class Builder:
             expr = exp.Count(this=exp.Distinct(expressions=[exp.column(key, table=target_alias)]))
             shape.value_label = self._target_label(r)
             alias = _ident(shape.value_label)
+        elif frame.qword == "how_many" and r.target.column is not None and isinstance(value_expr, exp.Count):
+            # "How many countries are there?": the distinct values of the column the noun names.
+            table = target_alias if r.target.table is not None else self.aliases[()]
+            expr = exp.Count(this=exp.Distinct(expressions=[exp.column(r.target.column, table=table)]))
+            shape.value_label = _label(r.target.column)
+            alias = _ident(shape.value_label)
         elif frame.agg == "avg" and not isinstance(value_expr, exp.Count):
             expr = exp.Avg(this=value_expr)
             shape.kind = "avg"
