@@ -150,3 +150,14 @@ def test_how_many_of_a_column(penguins: tuple[Brain, Path]) -> None:
     for noun, column in (("species", "species"), ("islands", "island")):
         answer = brain.ask(f"How many different {noun} are there?")
         assert answer.rows == [[_one(db, f"select count(distinct {column}) from penguins")]], answer.sql
+
+
+def test_two_questions_share_their_time(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("How many races were there in 2020 and who won the most?")
+    races = _one(f1_db, "select count(*) from races where year=2020")
+    top = _one(
+        f1_db,
+        "select d.name from races_race_results r join drivers d on d.id=r.driver_id "
+        "where r.position_number=1 and r.year=2020 group by 1 order by count(*) desc limit 1",
+    )
+    assert answer.rows and answer.rows[0][:2] == [races, top]

@@ -43,6 +43,11 @@ _NEVER = re.compile(
     re.IGNORECASE,
 )
 _WITHOUT = re.compile(r"^(?P<head>.+?)\s+without\s+(?:a |an |any )?(?P<tail>.+?)[?.!]*$", re.IGNORECASE)
+_TIME = re.compile(
+    r"\b(?:in|during|since|from|between|before|after)\s+(?:the\s+)?(?:\d{4}s|\d{4}(?:\s+(?:and|to)\s+\d{4})?)"
+    r"(?:\s+season)?\b",
+    re.IGNORECASE,
+)
 _HOW_MANY = re.compile(r"^how many\s+", re.IGNORECASE)
 _TRAILING_AUX = re.compile(r"\s+(?:are|is|were|was|have|has|had|did|do|does|that|who)$", re.IGNORECASE)
 # The negation dropped: "did not win" → "did win", "never won" → "won".
@@ -81,7 +86,16 @@ class Compound:
             return None
         turn = [HistoryTurn(role="user", text=first_q), HistoryTurn(role="assistant", text=first.answer,
                                                                     meta=first.context)]  # fmt: skip
-        second = self.ask_one(_capital(m.group("b")), [*history, *turn])
+        second_q = _capital(m.group("b"))
+        when = _TIME.search(first_q)
+        if (
+            when is not None
+            and not _TIME.search(second_q)
+            and not re.search(r"\b(?:1[89]|20)\d\d\b", second_q)
+        ):
+            # "How many races were there in 2020 and who won the most?": one time for both halves.
+            second_q = f"{second_q.rstrip('?.! ')} {when.group(0)}?"
+        second = self.ask_one(second_q, [*history, *turn])
         if second.error is not None:
             return None
         columns, rows = first.columns, first.rows

@@ -256,7 +256,7 @@ def count_answer(question: str, number: str, names: list[str], one: bool) -> str
             after = " ".join(w[j + 2 :])
             return f"There {_agree(aux, not one)} {number} {noun}{(' ' + after) if after else ''}."
         return f"{number} {noun} {_agree(aux, not one)} {' '.join(w[j + 1 :])}."
-    if aux in _PAST or aux in _PRESENT:
+    if aux in _PAST or aux in _PRESENT or (aux.endswith("ed") and len(aux) > 4):
         return f"{number} {noun} {' '.join(w[j:])}."
     return None
 
