@@ -103,6 +103,9 @@ class VoiceSettings:
     silence_ms: int = 500
     prefix_padding_ms: int = 300
     early_end: bool = True
+    stt_compute_type: str = "int8"  # int8 | int8_float32 | int16 | float32 (datavox bench speech)
+    capacity: int = 0  # sessions admitted before engine_busy; 0: measured at start-up (voice/admission.py)
+    latency_budget_ms: int = 1000  # end of speech to first audio that admitted sessions should keep
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,14 @@ def test_errors_are_explained(browser: Any, server: str) -> None:
     busy = {"detail": {"code": "engine_busy", "message": "Try again in a minute, or type your question."}}
     page.route("**/api/realtime/session", lambda r: r.fulfill(status=429, json=busy))
     assert "busy" in alert_after_start(page)
+    # With the engine's Retry-After: "Voice is busy. Type your question below, or try again in 12 s."
+    page.unroute("**/api/realtime/session")
+    page.route(
+        "**/api/realtime/session",
+        lambda r: r.fulfill(status=429, json=busy, headers={"Retry-After": "12"}),
+    )
+    text = alert_after_start(page)
+    assert "Voice is busy" in text and "Type your question" in text and "try again in 12 s" in text
     # Secret expired before the call started.
     page.unroute("**/api/realtime/session")
     expired = {"error": {"type": "invalid_request_error", "code": "expired_api_key", "message": "expired"}}

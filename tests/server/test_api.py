@@ -185,6 +185,7 @@ def test_engine_busy_is_explained(tmp_path: Path, brain: FakeBrain) -> None:
     assert res.status_code == 429
     assert res.json()["detail"]["code"] == "engine_busy"
     assert "type your question" in res.json()["detail"]["message"]
+    assert res.headers["retry-after"] == "30"  # the fake engine gives no figure: the default
 
 
 def test_an_unconfigured_cloud_engine_names_the_missing_setting(tmp_path: Path, brain: FakeBrain) -> None:

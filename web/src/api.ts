@@ -1,6 +1,6 @@
 // The datavox JSON API. The bearer token (when the server needs one) lives in sessionStorage only:
 // it is pasted once per tab and never written into the page, the URL or the logs.
-import { ApiError } from "./errors";
+import { ApiError, retryAfterSeconds } from "./errors";
 import type { AnswerData, RealtimeSession, ServerConfig, StoredConversation } from "./types";
 
 const TOKEN_KEY = "datavox.token";
@@ -56,7 +56,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     const detail = (data as { detail?: unknown } | null)?.detail;
     if (detail && typeof detail === "object" && "code" in detail) {
       const d = detail as { code: string; message?: string };
-      throw new ApiError(res.status, d.code, d.message ?? "");
+      throw new ApiError(res.status, d.code, d.message ?? "", retryAfterSeconds(res.headers.get("Retry-After")));
     }
     const code = res.status === 401 ? "unauthorized" : res.status === 429 ? "rate_limited" : `http_${res.status}`;
     throw new ApiError(res.status, code, typeof detail === "string" ? detail : `HTTP ${res.status}`);

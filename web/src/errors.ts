@@ -11,10 +11,21 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds the server asked us to wait before trying again (`Retry-After`), when it said. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = "ApiError";
   }
+}
+
+/** `Retry-After` in seconds (a number of seconds or an HTTP date), or undefined. */
+export function retryAfterSeconds(value: string | null, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.max(1, Math.ceil(Number(trimmed)));
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(1, Math.ceil((at - now) / 1000));
 }
 
 const KNOWN: Record<string, Omit<Problem, "code">> = {
@@ -73,7 +84,11 @@ const KNOWN: Record<string, Omit<Problem, "code">> = {
   },
 };
 
-export function problemFor(code: string, serverMessage?: string): Problem {
+export function problemFor(code: string, serverMessage?: string, retryAfterS?: number): Problem {
+  if (code === "engine_busy" && retryAfterS !== undefined) {
+    // The engine refused a new conversation to keep the others fast; it said when a place frees up.
+    return { code, title: "Voice is busy.", action: `Type your question below, or try again in ${retryAfterS} s.` };
+  }
   const known = KNOWN[code];
   if (known) return { code, ...known };
   return {
@@ -86,6 +101,7 @@ export function problemFor(code: string, serverMessage?: string): Problem {
 /** Map anything thrown by the mic, fetch or WebRTC code to a problem the page can show. */
 export function problemFromError(err: unknown): Problem {
   if (err instanceof ApiError) {
+    if (err.code === "engine_busy" && err.retryAfterS !== undefined) return problemFor(err.code, err.message, err.retryAfterS);
     const p = problemFor(err.code, err.message);
     // The server's sentence is more specific than ours when it names a wait time or an engine.
     return err.code in KNOWN && err.message && err.code !== "unauthorized" ? { ...p, action: err.message } : p;

@@ -1,7 +1,7 @@
 // One WebRTC call to a realtime engine (local, Azure or OpenAI: same GA protocol, same code).
 // See ../shared/docs/realtime-protocol.md §3: the mic track is added and the data channel created before
 // the offer; the offer is POSTed with the ephemeral secret; model audio arrives as one remote track.
-import { ApiError } from "./errors";
+import { ApiError, retryAfterSeconds } from "./errors";
 import type { RealtimeEvent, RealtimeSession } from "./types";
 
 export type CallState = "connecting" | "connected" | "disconnected" | "failed" | "closed";
@@ -50,7 +50,9 @@ async function sdpError(res: Response): Promise<ApiError> {
   if (res.status === 401 || res.status === 403 || /expired/i.test(code + message)) {
     return new ApiError(res.status, "secret_expired", "");
   }
-  if (res.status === 429 || /limit|busy/i.test(code)) return new ApiError(res.status, "engine_busy", "");
+  if (res.status === 429 || /limit|busy/i.test(code)) {
+    return new ApiError(res.status, "engine_busy", "", retryAfterSeconds(res.headers.get("Retry-After")));
+  }
   return new ApiError(res.status, "engine_unavailable", message);
 }
 

@@ -470,12 +470,13 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
             )
         except voice_bridge.EngineBusy as exc:
             state.metrics.errors.labels("engine_busy").inc()
+            retry = exc.retry_after_s
             raise problem(
                 429,
                 "engine_busy",
-                "The voice engine is busy with other conversations. "
-                "Try again in a minute, or type your question.",
-                headers={"Retry-After": "30"},
+                f"The voice engine is busy with other conversations: type your question, or try again "
+                f"in {retry} s.",
+                headers={"Retry-After": str(retry)},
             ) from exc
         except voice_bridge.EngineError as exc:
             state.metrics.errors.labels("engine").inc()

@@ -23,7 +23,11 @@ CancelFn = Callable[[int], None]  # cancel the query the brain runs on this thre
 
 
 class EngineBusy(RuntimeError):
-    """The engine holds as many sessions as it may."""
+    """The engine holds as many sessions as it may; `retry_after_s`: when a retry may succeed."""
+
+    def __init__(self, message: str, retry_after_s: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class EngineError(RuntimeError):
@@ -81,7 +85,8 @@ async def mint_secret(engine: Any, *, conversation_id: str, voice: str, ttl_s: i
             or "busy" in type(exc).__name__.lower()
             or "limit" in type(exc).__name__.lower()
         ):
-            raise EngineBusy(str(exc)) from exc
+            retry = getattr(exc, "retry_after_s", None)
+            raise EngineBusy(str(exc), retry if isinstance(retry, int) and retry > 0 else 30) from exc
         raise EngineError(str(exc)) from exc
     if not isinstance(result, dict) or "value" not in result:
         raise EngineError("the realtime engine returned no secret")

@@ -18,6 +18,15 @@ class EngineError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+class EngineBusyError(EngineError):
+    """A new session would push the live ones past their latency budget: `engine_busy`, with the seconds
+    after which a retry may succeed (the HTTP `Retry-After`)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(503, "engine_busy", message)
+        self.retry_after_s = retry_after_s
+
+
 class SessionLimitError(EngineError):
     """The engine holds as many sessions as `realtime.max_sessions` allows."""
 

@@ -27,7 +27,15 @@ from typing import Any, TypeVar, cast
 from datavox.config import Settings
 from datavox.realtime import protocol as p
 from datavox.server.auth import is_loopback
-from datavox.voice.access import EngineError, Grant, SessionLimitError, from_browser, header_token
+from datavox.voice.access import (
+    EngineBusyError,
+    EngineError,
+    Grant,
+    SessionLimitError,
+    from_browser,
+    header_token,
+)
+from datavox.voice.admission import Admission
 from datavox.voice.contracts import AskFn, CancelFn, Player, PublishFn, SendFn, SessionOptions
 from datavox.voice.models import SpeechModels, get_models
 from datavox.voice.pool import PriorityPool
@@ -37,6 +45,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 __all__ = [
+    "EngineBusyError",
     "EngineError",
     "Grant",
     "LocalRealtimeEngine",
@@ -100,6 +109,12 @@ class LocalRealtimeEngine:
         per_job = max(settings.voice.stt_threads, settings.voice.tts_threads, 1)
         self.speech_workers = max(1, cores // per_job)
         self._speech_pool = PriorityPool(self.speech_workers, observe=self._observe_work)
+        self.admission = Admission(
+            workers=self.speech_workers,
+            budget_ms=settings.voice.latency_budget_ms,
+            configured=settings.voice.capacity,
+            max_sessions=settings.realtime.max_sessions,
+        )
         # Per-kind queue wait and work time of the speech workers, for /metrics (set by the server).
         self.observe_work: Callable[[str, float, float], None] | None = None
         self._brain_pool = ThreadPoolExecutor(4, thread_name_prefix="dv-brain")
@@ -125,6 +140,8 @@ class LocalRealtimeEngine:
         until it is ready (tests, benchmarks).
         """
         models = self.models
+        if self.admission.turn_ms is None:
+            self._measure_turn(models)
         thread = self._ensure_vocabulary()
         if wait and thread is not None:
             thread.join()
@@ -152,7 +169,18 @@ class LocalRealtimeEngine:
         thread.start()
         return thread
 
+    @property
+    def capacity(self) -> int:
+        """Sessions admitted before `engine_busy` (measured at warm-up, or `voice.capacity`)."""
+        return self.admission.capacity
+
+    def _measure_turn(self, models: SpeechModels) -> None:
+        if self.settings.voice.capacity <= 0:
+            self.admission.measure(models)
+            log.info("voice capacity: %d sessions (one turn: %s ms)", self.capacity, self.admission.turn_ms)
+
     def _observe_work(self, kind: str, wait_s: float, run_s: float) -> None:
+        self.admission.observe(kind, wait_s)
         if self.observe_work is not None:
             with contextlib.suppress(Exception):  # metrics never break a turn
                 self.observe_work(kind, wait_s, run_s)
@@ -318,12 +346,22 @@ class LocalRealtimeEngine:
         return session
 
     def check_capacity(self) -> None:
+        """`SessionLimitError` at `realtime.max_sessions` (the hard limit); below it, `EngineBusyError`
+        (engine_busy, with Retry-After) when one more session would break the live ones' latency budget."""
         limit = self.settings.realtime.max_sessions
         if len(self.sessions) >= limit:
             raise SessionLimitError(
                 429,
                 "session_limit_reached",
                 f"The local engine is at its limit of {limit} concurrent sessions; try again when one ends.",
+            )
+        now = self.clock.now()
+        idle = [now - s.last_activity for s in self.sessions.values()]
+        refusal = self.admission.check(len(self.sessions), idle, self.settings.realtime.idle_timeout_s)
+        if refusal is not None:
+            raise EngineBusyError(
+                f"{refusal.message} Type your question, or try again in {refusal.retry_after_s} s.",
+                refusal.retry_after_s,
             )
 
     def _forget(self, session_id: str) -> Callable[[str], None]:

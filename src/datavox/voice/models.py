@@ -62,7 +62,9 @@ def load_models(settings: Settings) -> SpeechModels:
     stt = _timed(
         "speech-to-text (faster-whisper tiny.en)",
         load_ms,
-        lambda: WhisperStt.load(threads=settings.voice.stt_threads, workers=2),
+        lambda: WhisperStt.load(
+            threads=settings.voice.stt_threads, workers=2, compute_type=settings.voice.stt_compute_type
+        ),
     )
     tts = _timed(
         "text-to-speech (piper joe-medium)",

@@ -18,7 +18,9 @@ from datavox.voice.engine import LocalRealtimeEngine
 def error_response(exc: EngineError) -> JSONResponse:
     kind = "invalid_request_error" if exc.status < 500 else "server_error"
     body = {"error": {"type": kind, "code": exc.code, "message": exc.message, "param": None}}
-    return JSONResponse(body, status_code=exc.status)
+    retry = getattr(exc, "retry_after_s", None)
+    headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
 def create_router(
