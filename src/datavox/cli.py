@@ -44,6 +44,10 @@ BENCH_COMMANDS: dict[str, tuple[str, str]] = {
         "datavox.bench.speech:command",
         "Latency per core of STT/TTS/VAD settings: compute type, threads, beam, window, batching.",
     ),
+    "serve": (
+        "datavox.bench.serve:command",
+        "Typed questions through 1 vs 2 processes on PostgreSQL + Redis; event fan-out delay.",
+    ),
     "cloud": (
         "datavox.bench.cloud:command",
         "datavox's added latency per cloud tool turn; sessions per server.",

@@ -212,9 +212,13 @@ def start_replica(
         if proc.poll() is not None:
             raise RuntimeError(f"datavox serve {name} exited with {proc.returncode}; see {log_path}")
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            ready = httpx.get(f"{url}/readyz", timeout=2)
+            if ready.status_code == 200:
                 break
-        except httpx.HTTPError:
+            if ready.json().get("status") == "failed":
+                proc.kill()
+                raise RuntimeError(f"datavox serve {name} failed to start: {ready.json().get('problem')}")
+        except (httpx.HTTPError, ValueError):
             pass
         if time.monotonic() > deadline:
             proc.kill()

@@ -22,6 +22,8 @@ def test_starting_then_ready(tmp_path: Path) -> None:
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ok"
         assert ready.headers["x-datavox-replica"] == state.replica
+        assert f"datavox_affinity={state.replica}" in ready.headers["set-cookie"]  # for cookie affinity
+        assert "HttpOnly" in ready.headers["set-cookie"]
         state.health.phase, state.health.phase_problem = "failed", "ModelLoadError: no whisper"
         failed = client.get("/healthz")
         assert failed.status_code == 503 and failed.json()["problem"] == "ModelLoadError: no whisper"

@@ -58,3 +58,31 @@ def test_two_workers_serve_one_conversation(
         assert len(seen) == 2, f"every request went to one worker: {seen}"
     finally:
         stop_replica(replica)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_bench_serve_prints_its_figures(f1_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.scale.conftest import PG_ADMIN, _pg_or_skip, _redis_or_skip
+
+    _pg_or_skip()
+    _redis_or_skip()
+    monkeypatch.chdir(tmp_path)
+    args = [
+        "bench",
+        "serve",
+        "--db",
+        f"duckdb:///{f1_db}",
+        "--store-admin",
+        PG_ADMIN,
+        "--state-url",
+        REDIS_URL,
+    ]
+    result = CliRunner().invoke(
+        main, [*args, "--questions", "10", "--concurrency", "2", "--fanout-turns", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "errors 0" in result.output and "errors 1" not in result.output
+    assert "2 processes, shared state" in result.output
+    assert "added by crossing processes (B - A) median" in result.output
+    assert "never reached" not in result.output

@@ -299,6 +299,10 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
         response: Response = await call_next(request)
         response.headers.setdefault("X-Datavox-Replica", state.replica)
+        if "datavox_affinity" not in request.cookies:
+            # A stable value for a load balancer to hash on (nginx `hash $cookie_datavox_affinity`): every
+            # request of a page, the voice call's included, then reaches one replica. Not a credential.
+            response.set_cookie("datavox_affinity", state.replica, httponly=True, samesite="strict")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.url.path.startswith("/api"):

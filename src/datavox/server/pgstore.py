@@ -221,17 +221,21 @@ class PostgresStore:
         payload = json.dumps(data, default=str)
 
         def work(conn: psycopg.Connection[Any]) -> None:
-            with conn.transaction():
-                self._ensure(conn, conversation_id, at)
-                conn.execute(
-                    "INSERT INTO turns"
-                    "(conversation_id, turn_id, role, source, text, data, created_at, replica) "
-                    "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s) "
-                    "ON CONFLICT(conversation_id, turn_id, role) DO UPDATE SET "
-                    "text = CASE WHEN excluded.text <> '' THEN excluded.text ELSE turns.text END, "
-                    "data = CASE WHEN excluded.data <> '{}'::jsonb THEN excluded.data ELSE turns.data END",
-                    (conversation_id, turn_id, role, source, text, payload, at, self.replica),
-                )
+            params = (conversation_id, at, at, conversation_id, turn_id, role, source, text, payload, at)
+            # One statement, one round trip: the conversation row and the turn (foreign keys are checked at
+            # the end of the statement, so the parent inserted by the CTE counts).
+            conn.execute(
+                "WITH conv AS (INSERT INTO conversations(id, created_at, updated_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT(id) DO UPDATE SET "
+                "updated_at = GREATEST(conversations.updated_at, excluded.updated_at)) "
+                "INSERT INTO turns"
+                "(conversation_id, turn_id, role, source, text, data, created_at, replica) "
+                "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s) "
+                "ON CONFLICT(conversation_id, turn_id, role) DO UPDATE SET "
+                "text = CASE WHEN excluded.text <> '' THEN excluded.text ELSE turns.text END, "
+                "data = CASE WHEN excluded.data <> '{}'::jsonb THEN excluded.data ELSE turns.data END",
+                (*params, self.replica),
+            )
 
         self._run(work)
 
