@@ -15,15 +15,17 @@ def test_starting_then_ready(tmp_path: Path) -> None:
     state = app.state.datavox
     with TestClient(app) as client:
         state.health.phase = "starting"  # what `datavox serve` shows while the models load
-        assert client.get("/livez").status_code == 200
+        live = client.get("/livez")
+        assert live.status_code == 200
+        # A value for a load balancer to hash on, set once (the client sends it back from then on).
+        assert f"datavox_affinity={state.replica}" in live.headers["set-cookie"]
+        assert "HttpOnly" in live.headers["set-cookie"]
         starting = client.get("/readyz")
         assert starting.status_code == 503 and starting.json()["status"] == "starting"
         state.health.phase = "ready"
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ok"
         assert ready.headers["x-datavox-replica"] == state.replica
-        assert f"datavox_affinity={state.replica}" in ready.headers["set-cookie"]  # for cookie affinity
-        assert "HttpOnly" in ready.headers["set-cookie"]
         state.health.phase, state.health.phase_problem = "failed", "ModelLoadError: no whisper"
         failed = client.get("/healthz")
         assert failed.status_code == 503 and failed.json()["problem"] == "ModelLoadError: no whisper"
