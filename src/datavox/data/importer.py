@@ -938,6 +938,7 @@ def _record_headers(semantic: Any, path: Path, report: ImportReport) -> None:
     if load is None or not path.is_file():
         return
     model = load(path)
+    untouched = not semantic.edited_by_hand(path) if hasattr(semantic, "edited_by_hand") else False
     changed = False
     for file_report in report.files:
         table = getattr(model, "tables", {}).get(file_report.table)
@@ -953,7 +954,10 @@ def _record_headers(semantic: Any, path: Path, report: ImportReport) -> None:
             ):
                 column.header = col.header
                 changed = True
-    if changed and hasattr(model, "to_yaml"):
+    if changed and hasattr(semantic, "write_model"):
+        # Still datavox's own file: a fresh mark, so later loads keep following the generator.
+        semantic.write_model(path, model, generated=untouched)
+    elif changed and hasattr(model, "to_yaml"):
         text = path.read_text(encoding="utf-8")
         head = "".join(line for line in text.splitlines(keepends=True)[:1] if line.startswith("#"))
         path.write_text(head + model.to_yaml(), encoding="utf-8")

@@ -351,15 +351,19 @@ def refresh(settings: Settings) -> Path:
     path = semantic_path(settings)
     edited = path.is_file() and edited_by_hand(path)
     model = model_for(settings, catalog)
+    write_model(path, model, generated=not edited)
+    return path
+
+
+def write_model(path: Path, model: SemanticModel, *, generated: bool) -> None:
+    """Write the model with its explaining header. A file someone edited stays marked as theirs: with the
+    generated mark, the next load would take it for an untouched copy and rebuild it, losing the edits."""
     path.parent.mkdir(parents=True, exist_ok=True)
     body = model.to_yaml()
-    # A file someone edited stays marked as theirs: with the generated mark, the next load would take it
-    # for an untouched copy and rebuild it from the catalog, losing the edits.
-    mark = "" if edited else f"{_GENERATED_MARK}{_body_hash(body)}\n"
+    mark = f"{_GENERATED_MARK}{_body_hash(body)}\n" if generated else ""
     header = (
         mark
         + "# datavox semantic model: edit descriptions, synonyms, measures; regenerating keeps your edits.\n"
         + _EXPLAINED
     )
     path.write_text(header + body, encoding="utf-8")
-    return path

@@ -74,6 +74,8 @@ class Generator:
         self.prefix = shared_prefix(catalog.tables)
         self.words = {name: name_words(name, self.prefix) for name in catalog.tables}
         self.singular_key = {name: tuple(singular(w) for w in ws) for name, ws in self.words.items()}
+        # Nouns that name a table's rows on their own ("races"): never the short name of a column.
+        self.row_nouns = {key[-1] for key in self.singular_key.values() if len(key) == 1}
         # Every word used in a table or column name: a WordNet synonym that is one of them would blur two
         # things the data keeps apart.
         self.used_words: set[str] = {singular(w) for ws in self.words.values() for w in ws}
@@ -128,7 +130,8 @@ class Generator:
         for col in table.columns:
             role = column_role(col, table, fk_cols, tm.entity)
             cm = ColumnModel(synonyms=self.column_synonyms(col, role), role=role)
-            if role == "dimension" and col.is_text and not_spoken(col, tm):
+            label = table.column(tm.entity[0]) if tm.entity else None
+            if role == "dimension" and col.is_text and not_spoken(col, tm, label):
                 cm.link = False
             tm.columns[col.name] = cm
         tm.order_by = self.order_by(table, tm)
@@ -166,6 +169,12 @@ class Generator:
         out = [" ".join(parts)]
         if role == "measure" and parts[0] in ("total", "num", "number", "count", "n") and len(parts) > 1:
             out += forms(parts[1:])  # total_race_wins → "race wins"
+            if len(parts) > 2 and parts[-1] in PARTICIPLES:
+                out += [parts[-1], f"times {parts[-1]}"]  # total_races_held → "held", "times held"
+            elif len(parts) > 2 and parts[-1].endswith("s") and singular(parts[-1]) not in self.row_nouns:
+                out.append(parts[-1])  # total_race_laps → "laps"; not "races", the rows of a table
+        # "When was she born?", "where did he die?": the verb of a birth or death column.
+        out += [VERB_OF[p] for p in parts if p in VERB_OF]
         if role == "flag" and parts[0] in ("is", "has", "was") and len(parts) > 1:
             out.append(" ".join(parts[1:]))
         return list(dict.fromkeys(out)) if len(out) > 1 or "_" in col.name else []
@@ -277,6 +286,9 @@ class Generator:
         if parts[-1] in ("won", "win", "winner") and len(parts) > 1:
             noun = parts[:-1]
             synonyms += [*forms(noun), f"won {' '.join(noun)}", f"win {' '.join(noun)}"]
+            for other in wordlist.synonyms(" ".join(noun)):  # championship → title
+                if " " not in other and other not in self.used_words:
+                    synonyms += [other, plural(other), f"won {other}", f"win {other}"]
             thing = noun[-1]
             if thing.endswith("ship") and len(thing) > 6:  # championship → champion, leadership → leader
                 doers += forms([*noun[:-1], thing[:-4]])
@@ -350,15 +362,34 @@ def slugs(values: list[str]) -> bool:
     return len(sample) >= 20 and slug >= 0.95 * len(sample)
 
 
+# Plain English: the verb people use for a column about a birth or a death, and participles that end a
+# total's name ("total races held": "how many times held").
+VERB_OF = {"birth": "born", "death": "died", "born": "born", "died": "died"}
+PARTICIPLES = frozenset(
+    {"held", "won", "lost", "played", "sold", "made", "scored", "hosted", "run", "started"}
+)
 PERSON_NAME_PARTS = ("first_name", "last_name", "full_name", "surname", "given_name", "middle_name")
 
 
-def not_spoken(col: Column, tm: TableModel) -> bool:
-    """Text that names nothing people say: short capital codes ("HAM", "GET"), and the parts of a person's
-    name beside the name people use (a question saying "Williams" means the team, not a driver's surname)."""
+def not_spoken(col: Column, tm: TableModel, label: Column | None = None) -> bool:
+    """Text that names nothing people say: short capital codes ("HAM", "GET"); the parts of a person's
+    name beside the name people use (a question saying "Williams" means the team, not a driver's surname);
+    and long forms that only decorate the row's name ("Renault Sport Formula One Team" for "Renault": its
+    extra words would make "Formula One" in a question name that team)."""
     values = [v for v in (col.distinct or col.samples or []) if isinstance(v, str)]
     codes = bool(values) and all(len(v) <= 4 and v.isupper() for v in values[:200])
-    return codes or (tm.person and bool(tm.entity) and identifier(col.name) in PERSON_NAME_PARTS)
+    if codes or (tm.person and bool(tm.entity) and identifier(col.name) in PERSON_NAME_PARTS):
+        return True
+    return label is not None and label is not col and decorates(values, label.distinct or [])
+
+
+def decorates(longer: list[str], names: list[str]) -> bool:
+    """Most values contain one of the names whole (`Autodromo Nazionale Monza` ⊇ `Monza`)."""
+    if not longer or not names or len(longer) * len(names) > 2_000_000:
+        return False
+    folded = [f" {n.lower()} " for n in names if n]
+    hits = sum(1 for v in longer[:500] if any(n in f" {v.lower()} " for n in folded))
+    return hits >= 0.8 * min(len(longer), 500)
 
 
 _COORDINATES = re.compile(r"^(lat|latitude|lon|lng|long|longitude|x|y|zip|zipcode|postcode|phone)$")

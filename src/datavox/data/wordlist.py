@@ -88,3 +88,23 @@ def synonyms(phrase: str) -> tuple[str, ...]:
 
 def available() -> bool:
     return _noun_index() is not None
+
+
+COMMON_COUNT = 5  # times a word is tagged in WordNet's sense-tagged corpus (SemCor) to count as common
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Everyday English words ("world", "data", "never"), from WordNet's corpus counts (cntlist.rev):
+    proper names people say ("Hamilton", "Senna") are never counted there."""
+    folder = _wordnet_dir()
+    if folder is None or not (folder / "cntlist.rev").is_file():
+        return frozenset()
+    counts: dict[str, int] = {}
+    with (folder / "cntlist.rev").open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 3 and parts[2].isdigit():
+                word = parts[0].split("%", 1)[0]
+                counts[word] = counts.get(word, 0) + int(parts[2])
+    return frozenset(w for w, n in counts.items() if n >= COMMON_COUNT and "_" not in w)
