@@ -161,3 +161,30 @@ def test_two_questions_share_their_time(f1_brain: Brain, f1_db: Path) -> None:
         "where r.position_number=1 and r.year=2020 group by 1 order by count(*) desc limit 1",
     )
     assert answer.rows and answer.rows[0][:2] == [races, top]
+
+
+def test_superlatives_rank_by_their_property(
+    weather: tuple[Brain, Path], penguins: tuple[Brain, Path]
+) -> None:
+    brain, db = weather
+    hottest = brain.ask("What was the hottest day in 2012?")
+    gold = _one(db, "select date from seattle_weather where year(date)=2012 order by temp_max desc limit 1")
+    assert [str(c)[:10] for c in hottest.rows[0][:1]] == [str(gold)[:10]]
+    assert well_formed(hottest.answer) and "temp max of" in hottest.answer
+    common = brain.ask("What is the most common type of weather?")
+    mode = _one(db, "select weather from seattle_weather group by 1 order by count(*) desc limit 1")
+    assert common.rows[0][0] == mode
+    pbrain, pdb = penguins
+    heaviest = pbrain.ask("Which island has the heaviest penguins?")
+    gold = _one(pdb, "select island from penguins order by body_mass_g desc nulls last limit 1")
+    assert heaviest.rows[0][0] == gold
+
+
+def test_longest_circuit(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("Which circuit is the longest?")
+    gold = _one(
+        f1_db,
+        "select c.name from circuits_layouts l join circuits c on c.id=l.circuit_id "
+        "order by l.length desc limit 1",
+    )
+    assert answer.rows[0][0] == gold

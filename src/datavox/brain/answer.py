@@ -188,7 +188,10 @@ def _speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: 
             name = cell(row, shape.name_column)
             value = cell(row, shape.value_column, 1)
             n = float(value) if isinstance(value, int | float) else 0.0
-            parts.append((say_number(name), f"{say_number(value)} {plural(shape.value_label, n)}"))
+            if shape.per_row:  # "with a latitude of 71.29", not "with 71.29 latitudes"
+                parts.append((say_number(name), f"a {shape.value_label} of {say_number(value)}"))
+            else:
+                parts.append((say_number(name), f"{say_number(value)} {plural(shape.value_label, n)}"))
         if kind == "top" and len(rows) == 1:
             echo = phrasing.subject_answer(question, parts[0][0], False) if question else None
             if echo:
@@ -196,7 +199,9 @@ def _speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: 
                 echoed = {lemma(w) for w in fold(echo).split()}
                 label_words = {lemma(w) for w in fold(shape.value_label).split()}
                 number = say_number(cell(rows[0], shape.value_column, 1))
-                said = f"with {number}" if label_words <= echoed else f"with {parts[0][1]}"
+                said = (
+                    f"with {number}" if label_words <= echoed and not shape.per_row else f"with {parts[0][1]}"
+                )
                 if "year" in idx and shape.name_column != "year":
                     said += f" in {say_number(rows[0][idx['year']])}"  # "in a single season": which one
                 return _close(echo, said)

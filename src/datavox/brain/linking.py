@@ -33,7 +33,8 @@ STOPWORDS = frozenset(
     their this that these those there than then me my i you your we our us all any each every most least
     more less first last best worst top most ever total number count average list show tell give name
     please about between during before after since until up down over under into out as per vs versus
-    against not no yes so if also just year years season seasons time times one two three""".split()  # noqa: SIM905
+    against not no yes so if also just year years season seasons time times one two three among amongst
+    across""".split()  # noqa: SIM905
 )
 
 

@@ -69,8 +69,18 @@ class Vocabulary:
 
 # Units that column names end with ("body_mass_g", "length_km"): said without them ("the body mass").
 _UNITS = frozenset(
-    "mm cm m km g kg mg lb lbs oz ms s sec secs min mins h hr hrs pct usd eur gbp kwh mph kmh kph".split()  # noqa: SIM905
+    "mm cm km g kg mg lb lbs oz ms sec secs hr hrs pct usd eur gbp kwh mph kmh kph".split()  # noqa: SIM905
 )
+
+
+_MAX_SAID = frozenset({"max", "maximum", "high", "highest", "top", "peak"})
+_MIN_SAID = frozenset({"min", "minimum", "low", "lowest"})
+
+
+def words_of(column: str) -> list[str]:
+    """A column's name as words, its unit left out: "body_mass_g" → ["body", "mass"]."""
+    parts = fold(words(identifier(column))).split()
+    return parts[:-1] if len(parts) > 1 and parts[-1] in _UNITS else parts
 
 
 def _without_units(phrases: list[str]) -> list[str]:
@@ -151,6 +161,9 @@ class Planner:
     def read(self, frame: Frame) -> Reading | None:
         words = frame.content_lemmas
         free = frame.free_lemmas
+        hint = self._hint(frame, words)
+        if hint:
+            words, free = words | hint, free | hint
         m_hits = {n: c for n, s in self.vocab.measures.items() if (c := covered(s, free, words))}
         c_hits = {k: c for k, s in self.vocab.columns.items() if (c := covered(s, free, words))}
         t_hits = {t: c for t, s in self.vocab.tables.items() if (c := covered(s, free, words))}
@@ -185,6 +198,26 @@ class Planner:
                     if reading is not None and (best is None or reading.score > best.score):
                         best = reading
         return best
+
+    def _hint(self, frame: Frame, words: set[str]) -> frozenset[str]:
+        """The words of the column a superlative ranks by ("heaviest" → "body mass", "hottest" → "temp max"),
+        when the question names no such column itself: the property's noun is the column's head word, or the
+        rest of the column's words say the superlative's direction ("max" for "hottest")."""
+        if not frame.hints:
+            return frozenset()
+        direction = _MAX_SAID if frame.order == "max" else _MIN_SAID
+        for hint in frame.hints:
+            for (t, c), sets in self.vocab.columns.items():
+                col = self.catalog.tables[t].column(c)
+                if self.role(t, c) not in ("measure", "dimension") or col is None or not col.is_numeric:
+                    continue
+                if any(syn <= words for syn in sets if hint in syn):
+                    return frozenset()  # the question says the column itself ("the longest flipper length")
+                head = [lemma(w) for w in words_of(c)[-1:]]
+                for syn in sets:
+                    if hint in syn and (syn - {hint} - words <= direction or head == [hint]):
+                        return syn
+        return frozenset()
 
     def _noun(
         self,
@@ -354,8 +387,9 @@ class Planner:
             return None  # "the youngest ..." of rows that have no birth date: no silent guess
         if any(w.endswith("est") and len(w) > 5 for w in unexplained_words(frame, explained)):
             return None  # "the youngest champion": ranked by something the model does not know
-        if (frame.order or frame.top_n) and measure is None:
+        if (frame.order or frame.top_n) and measure is None and not frame.mode:
             ranked_by_column = column is not None and self.role(fact, column) in ("measure", "rank", "time")
+            ranked_by_column = ranked_by_column or (column is not None and bool(frame.hints))
             nothing = target.table is None and target.column is None
             if not ranked_by_column and (target.table == fact or fact not in t_hits or nothing):
                 return None  # "the most X" with nothing to count or rank by: no silent guess

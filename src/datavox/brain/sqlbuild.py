@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from datavox.brain.joins import Edge
 from datavox.brain.parse import Frame
-from datavox.brain.plan import Planner, Reading
+from datavox.brain.plan import Planner, Reading, words_of
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Shape:
     value_column: str = ""  # output column holding the number
     limit: int | None = None
     per_label: str = ""  # what a breakdown is by ("year", "team")
+    per_row: bool = False  # a property of each row ("the heaviest"): said "with a body mass of 6300"
 
 
 class Builder:
@@ -315,6 +316,9 @@ class Builder:
             number = exp.DataType.build("double")
             cast: exp.Expr = exp.TryCast(this=exp.column(r.column, table=fact_alias), to=number)
             return cast, _label(r.column), "column"
+        if r.column is not None and frame.hints and m is None:
+            # "the northernmost airport": ranked by the property's column (a latitude), whatever its role.
+            return exp.column(r.column, table=fact_alias), " ".join(words_of(r.column)), "column"
         if r.column is not None and col_role == "measure" and (m is None or frame.agg in ("sum", "avg")):
             col = exp.column(r.column, table=fact_alias)
             return col, _label(r.column), "column"
@@ -373,6 +377,9 @@ class Builder:
     def _aggregate_expr(self, value_expr: exp.Expr, agg_kind: str, frame: Frame) -> exp.Expr:
         if isinstance(value_expr, exp.Count):
             return value_expr
+        if frame.hints and agg_kind == "column" and frame.order:
+            # "the heaviest penguin", "the longest circuit": each row's own value, the largest (or smallest).
+            return (exp.Max if frame.order == "max" else exp.Min)(this=value_expr)
         if frame.agg == "avg" and agg_kind != "count":
             return exp.Avg(this=value_expr)
         if agg_kind in ("avg", "min", "max"):
@@ -390,6 +397,7 @@ class Builder:
     ) -> None:
         limit = frame.top_n or 1
         desc = frame.order != "min"
+        shape.per_row = bool(frame.hints)
         metric_alias = _ident(shape.value_label or "value")
         if r.column is not None and self.p.role(r.fact, r.column) == "rank" and frame.order == "min":
             self._best_placed(frame, r, name_expr, shape)
