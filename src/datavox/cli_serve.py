@@ -247,7 +247,46 @@ def _check_bind(settings: Settings) -> tuple[bool, str]:
     return True, f"{settings.server.host}:{settings.server.port} ({mode})"
 
 
-DOCTOR_CHECKS = ("database", "semantic", "web", "listening", "speech", "cloud")
+DOCTOR_CHECKS = ("database", "semantic", "web", "listening", "speech", "cloud", "store", "state")
+
+
+def _check_store(settings: Settings) -> tuple[bool, str]:
+    """PostgreSQL answers, and its schema is migrated (or can be: connecting applies the migrations)."""
+    from datavox.server.pgstore import PostgresStore, StoreUnavailable
+
+    try:
+        store = PostgresStore(settings.server.store_url, pool_size=1)
+    except StoreUnavailable as exc:
+        hint = "check server.store_url (DATAVOX_SERVER_STORE_URL) and that the database exists"
+        return False, f"{exc} — {hint}"
+    except Exception as exc:  # e.g. no CREATE permission for the migrations
+        return False, f"{store_url_shown(settings)}: {type(exc).__name__}: {exc}"
+    try:
+        version = store.schema_version()
+    finally:
+        store.close()
+    return True, f"{store.shown_url} (schema version {version})"
+
+
+def store_url_shown(settings: Settings) -> str:
+    from datavox.data.connect import redact_url
+
+    return redact_url(settings.server.store_url)
+
+
+def _check_state(settings: Settings) -> tuple[bool, str]:
+    import redis
+
+    from datavox.data.connect import redact_url
+
+    shown = redact_url(settings.server.state_url)
+    try:
+        client = redis.Redis.from_url(settings.server.state_url, socket_connect_timeout=3, socket_timeout=3)
+        info = client.info("server")
+        client.close()
+    except redis.RedisError as exc:
+        return False, f"cannot reach Redis {shown}: {exc} — check server.state_url (DATAVOX_SERVER_STATE_URL)"
+    return True, f"{shown} (Redis {info.get('redis_version', '?')}, prefix {settings.server.state_prefix!r})"
 
 
 @click.command("doctor")
@@ -280,6 +319,10 @@ def doctor_command(ctx: click.Context, skip_speech: bool, only: str, db: str | N
         ("listening", "listening", lambda: _check_bind(settings)),
         ("speech", "speech models", _check_speech),
     ]
+    if settings.server.store_url:
+        runners.append(("store", "conversation store", lambda: _check_store(settings)))
+    if settings.server.state_url:
+        runners.append(("state", "shared state (Redis)", lambda: _check_state(settings)))
     if settings.realtime.engine in ("azure", "openai"):
         from datavox.realtime.doctor import check_cloud
 

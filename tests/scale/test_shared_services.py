@@ -194,3 +194,47 @@ def test_events_fan_out_to_the_other_replica_only(redis_prefix: str) -> None:
     assert got_b[0]["turn_id"] == "t1"
     a.close()
     b.close()
+
+
+def test_the_local_engine_accepts_a_secret_another_replica_minted(redis_prefix: str) -> None:
+    from datavox.config import Settings
+    from datavox.voice.engine import EngineError, LocalRealtimeEngine
+
+    a, b = replicas(redis_prefix)
+    engines = []
+    for shared in (a, b):
+        engine = LocalRealtimeEngine(Settings(), ask=lambda q, h: None)
+        engine.shared_secrets = shared
+        engines.append(engine)
+    minted = engines[0].mint_secret(conversation_id="conv_x1", ttl_s=30)
+    grant = engines[1].authorize(minted["value"])  # replica B never saw this secret
+    assert grant.conversation_id == "conv_x1"
+    assert grant.session["type"] == "realtime"
+    with pytest.raises(EngineError):
+        engines[1].authorize("ek_" + "0" * 32)
+    alone = LocalRealtimeEngine(Settings(), ask=lambda q, h: None)  # a replica without Redis
+    with pytest.raises(EngineError, match="Unknown client secret"):
+        alone.authorize(minted["value"])
+    a.close()
+    b.close()
+
+
+def test_doctor_checks_the_shared_services(
+    pg: tuple[str, str], redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from datavox.cli import main
+
+    url, _ = pg
+    monkeypatch.setenv("DATAVOX_SERVER_STORE_URL", url)
+    monkeypatch.setenv("DATAVOX_SERVER_STATE_URL", REDIS_URL)
+    result = CliRunner().invoke(main, ["doctor", "--only", "store,state"])
+    assert result.exit_code == 0, result.output
+    assert f"schema version {MIGRATIONS[-1][0]}" in result.output and "(Redis " in result.output
+    monkeypatch.setenv("DATAVOX_SERVER_STORE_URL", "postgresql://postgres:hunter22@127.0.0.1:1/none")
+    monkeypatch.setenv("DATAVOX_SERVER_STATE_URL", "redis://:hunter22@127.0.0.1:1/0")
+    result = CliRunner().invoke(main, ["doctor", "--only", "store,state"])
+    assert result.exit_code != 0
+    assert "FAIL conversation store" in result.output and "FAIL shared state" in result.output
+    assert "hunter22" not in result.output

@@ -122,7 +122,9 @@ class PostgresStore:
                 application_name="datavox",
             )
         except psycopg.Error as exc:
-            raise StoreUnavailable(f"cannot reach the conversation database {self.shown_url}: {exc}") from exc
+            said = " ".join(str(exc).split())  # libpq's message spans lines
+            problem = f"cannot reach the conversation database {self.shown_url}: {said}"
+            raise StoreUnavailable(problem) from exc
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -162,12 +164,16 @@ class PostgresStore:
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 self._drop_idle()
                 if attempt == 2:
-                    problem = f"the conversation database {self.shown_url} failed: {exc}"
+                    said = " ".join(str(exc).split())
+                    problem = f"the conversation database {self.shown_url} failed: {said}"
                     raise StoreUnavailable(problem) from exc
         raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._drop_idle()
+
+    def schema_version(self) -> int:
+        return int(self._run(schema_version))
 
     def ping(self) -> None:
         self._run(lambda conn: conn.execute("SELECT 1").fetchone())
