@@ -18,6 +18,7 @@ from sqlglot import exp
 from datavox.brain import intent as intent_module
 from datavox.brain import phrasing, refusal
 from datavox.brain.answer import speak
+from datavox.brain.askback import asked_back, unresolved_subject
 from datavox.brain.chart import chart_hint
 from datavox.brain.compound import Compound
 from datavox.brain.hearing import Hearing, NameSpan, data_words
@@ -72,7 +73,7 @@ class OfflineEngine:
         heard = self.hearing.repair(question)
         if heard.clarify is not None:
             timings["parse_ms"] = _ms(t0)
-            return _asked_back(question, heard.clarify, "unclear transcript", timings)
+            return asked_back(question, heard.clarify, "unclear transcript", timings)
         answer = self.compound.ask(heard.text, history) or self._ask(heard.text, history, timings, t0)
         answer.question = question
         if heard.changes:
@@ -115,10 +116,10 @@ class OfflineEngine:
             frame = parse(main, self.index, self.model.noise)
         own_content = bool(frame.content)
         frame, notes = self.resolve(frame, ctx, history)
-        who = _unresolved_subject(frame, notes)
+        who = unresolved_subject(frame, notes)
         if who is not None and not frame.values:
             # "How many races did he win?" with nobody talked about yet: ask back, don't count everyone's.
-            return _asked_back(question, f'Who do you mean by "{who}"?', "unclear reference", timings)
+            return asked_back(question, f'Who do you mean by "{who}"?', "unclear reference", timings)
         # The words the answer may echo: this question, or for "and in 2023?" the earlier one, rewritten.
         following = any(n.startswith("following on from") for n in notes)
         if following and not own_content:
@@ -531,22 +532,6 @@ def _named_pronoun(question: str, notes: list[str]) -> str:
         if sep and pronoun in ("he", "she") and _SUBJECT_PRONOUNS.search(question):
             return _SUBJECT_PRONOUNS.sub(value, question, count=1)
     return question
-
-
-def _asked_back(question: str, ask: str, why: str, timings: dict[str, float]) -> Answer:
-    return Answer(question=question, intent=Intent.STATISTICAL, answer=ask, engine=OfflineEngine.name,
-                  error=why, clarify=ask, timings_ms=timings)  # fmt: skip
-
-
-def _unresolved_subject(frame: Frame, notes: list[str]) -> str | None:
-    """ "did he", "has she": a subject pronoun that nothing in the conversation names."""
-    if not frame.person_ref or any(n.partition(" = ")[0] in ("he", "she", "they") for n in notes):
-        return None
-    words = [t.text for t in frame.toks]
-    for i, w in enumerate(words[1:], 1):
-        if w in ("he", "she") and words[i - 1] in ("did", "does", "has", "had", "was", "is", "will", "can"):
-            return w
-    return None
 
 
 def _year_of(cell: object) -> int | None:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from datavox.brain import degree
 from datavox.brain.linking import ValueIndex, ValueMatch
 from datavox.brain.text import Token, fold, lemma, spoken_years, tokens
 
@@ -179,8 +180,8 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     _threshold(frame, masked, used)
     masked = [w if i not in used else "" for i, w in enumerate(words)]
-    _mode(frame, masked, used)
-    _superlative(frame, masked, used)
+    degree.mode(frame, masked, used)
+    degree.superlative(frame, masked, used)
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     _ordinals_and_order(frame, masked, used)
     _references(frame, masked, used)
@@ -402,53 +403,6 @@ def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:
         if word.isdigit() and len(word) <= 2 and prev in ("the", "top") and frame.top_n is None:
             frame.top_n = int(word)
             used.add(i)
-
-
-# English superlatives that say what they rank by: (order, the property's nouns). Not "fastest"/"slowest",
-# which name columns themselves in many datasets ("fastest lap").
-SUPERLATIVES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "longest": ("max", ("length", "long", "distance", "duration")),
-    "shortest": ("min", ("length", "long", "distance", "duration")),
-    "heaviest": ("max", ("weight", "mass", "heavy")), "lightest": ("min", ("weight", "mass", "heavy")),
-    "hottest": ("max", ("temperature", "temp", "heat")), "warmest": ("max", ("temperature", "temp", "heat")),
-    "coldest": ("min", ("temperature", "temp", "cold")), "coolest": ("min", ("temperature", "temp")),
-    "windiest": ("max", ("wind", "windspeed", "gust")), "calmest": ("min", ("wind", "windspeed")),
-    "wettest": ("max", ("precipitation", "rain", "rainfall")),
-    "rainiest": ("max", ("precipitation", "rain", "rainfall")),
-    "driest": ("min", ("precipitation", "rain", "rainfall")),
-    "tallest": ("max", ("height", "tall")), "deepest": ("max", ("depth", "deep")),
-    "widest": ("max", ("width", "wide")),
-    "northernmost": ("max", ("latitude", "lat")), "southernmost": ("min", ("latitude", "lat")),
-    "easternmost": ("max", ("longitude", "lon", "lng")), "westernmost": ("min", ("longitude", "lon", "lng")),
-    "cheapest": ("min", ("price", "cost")), "priciest": ("max", ("price", "cost")),
-}  # fmt: skip
-
-
-def _superlative(frame: Frame, words: list[str], used: set[int]) -> None:
-    for i, w in enumerate(words):
-        if w in SUPERLATIVES:
-            frame.order, nouns = SUPERLATIVES[w]
-            frame.hints = list(nouns)
-            used.add(i)
-            return
-
-
-def _mode(frame: Frame, words: list[str], used: set[int]) -> None:
-    """ "the most common weather", "which species is the least frequent", "occurs most often": counted rows,
-    the value with the most (or fewest) of them."""
-    for i in range(len(words) - 1):
-        if words[i] in ("most", "least") and words[i + 1] in (
-            "common",
-            "frequent",
-            "popular",
-            "often",
-            "usual",
-        ):
-            frame.order, frame.mode = ("max" if words[i] == "most" else "min"), True
-            used.update({i, i + 1})
-            if i > 0 and words[i - 1] in ("occur", "occurs", "occurred", "happen", "happens", "happened"):
-                used.add(i - 1)
-            return
 
 
 def _references(frame: Frame, words: list[str], used: set[int]) -> None:
