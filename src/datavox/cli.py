@@ -48,6 +48,10 @@ BENCH_COMMANDS: dict[str, tuple[str, str]] = {
         "datavox.bench.serve:command",
         "Typed questions through 1 vs 2 processes on PostgreSQL + Redis; event fan-out delay.",
     ),
+    "soak": (
+        "datavox.bench.soak:command",
+        "Bounded soak of the local engine: users asking, interrupting, reconnecting; leaks, stored turns.",
+    ),
     "cloud": (
         "datavox.bench.cloud:command",
         "datavox's added latency per cloud tool turn; sessions per server.",

@@ -67,8 +67,24 @@ def _serve(settings: Settings, port: int, queue: Any, ready: Any, app_mode: bool
             forward(conversation, event)
 
         state.publish = both
-        if state.engine is not None:
-            state.engine.publish = both
+        engine = state.engine
+        if engine is not None:
+            engine.publish = both
+
+        @app.get("/_bench/tasks")  # this benchmark's child process only: what the soak checks for leaks
+        async def tasks() -> dict[str, Any]:
+            import collections
+            import re
+            import threading
+
+            sessions = len(engine.sessions) if engine is not None else 0
+            names = collections.Counter(
+                re.sub(r"[-_ ]?\d+(_\d+)?$", "", t.name) for t in threading.enumerate()
+            )
+            return {"tasks": len(asyncio.all_tasks()), "sessions": sessions, "threads": dict(names)}
+
+        app.router.routes.insert(0, app.router.routes.pop())  # before the page's catch-all routes
+
         label = "the app (datavox serve) with the real Brain"
     else:
         from fastapi import FastAPI

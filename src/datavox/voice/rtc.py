@@ -82,6 +82,7 @@ class RtcCall:
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = []
         self.track = SpeechTrack()
+        self._closer: asyncio.Future[None] | None = None
 
     def _send(self, event: p.Event) -> None:
         for observer in list(self.observers):
@@ -110,6 +111,9 @@ class RtcCall:
             self.channel = channel
 
             channel.on("message", self._inbox.put_nowait)
+            # The peer hung up (pc.close() closes the channel): free the session now, not after ICE
+            # consent runs out (~30 s, a session slot held for nobody).
+            channel.on("close", self._close_soon)
 
             session.start()  # the first server event, once the client can hear it
             pending, self._pending = self._pending, []
@@ -158,10 +162,15 @@ class RtcCall:
         while True:
             try:
                 frame = await track.recv()
-            except Exception:  # MediaStreamError: the call ended
+            except Exception:  # MediaStreamError: the peer ended its track (RTCP BYE) or the call
+                self._close_soon()
                 return
             for out in resampler.resample(frame):
                 session.feed(out.to_ndarray().reshape(-1).astype(np.int16))
+
+    def _close_soon(self) -> None:
+        if self._closer is None:
+            self._closer = asyncio.ensure_future(self.close())
 
     async def close(self) -> None:
         self.engine.calls.pop(self.id, None)

@@ -4,6 +4,8 @@ wall-clock timeouts; a lone click pauses the answer for a moment and it plays on
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 from tests.voice.fakes import ANSWER, QUESTION, Harness, silence, speech
@@ -87,3 +89,20 @@ async def test_the_first_speech_window_holds_the_answer_until_the_vad_decides() 
     await h.feed(speech(300))  # a real turn: held at its first window, then cut when the VAD confirms it
     assert player.holds == ["hold", "resume", "hold"] and player.clears == 1 and not player.held
     assert len(h.of("input_audio_buffer.speech_started")) == 2 and h.of("output_audio_buffer.cleared")
+
+
+@pytest.mark.timeout(60)
+async def test_a_peer_that_hangs_up_frees_its_session_at_once() -> None:
+    engine = make_engine()
+    with serve(engine) as base:
+        conv = RtcConversation(base, await mint(base))
+        await conv.connect()
+        turn = await conv.ask(question_audio(), timeout_s=20)
+        assert turn.status == "completed" and len(engine.sessions) == 1 and len(engine.calls) == 1
+        await conv.close()  # pc.close(), as a page does when it leaves: no hangup request
+        for _ in range(50):  # not the ~30 s of ICE consent
+            if not engine.sessions and not engine.calls:
+                break
+            await asyncio.sleep(0.1)
+        assert not engine.sessions and not engine.calls
+    await engine.close()
