@@ -95,3 +95,42 @@ async def test_drop_takes_a_closed_session_s_work_out_of_the_queue() -> None:
             await task
     assert rec.ran == ["block", "b"] and pool.dropped == 3
     pool.shutdown()
+
+
+async def test_transcriptions_that_wait_together_share_one_model_call() -> None:
+    pool = PriorityPool(1, max_batch=3)
+    rec = Recorder()
+    calls: list[list[str]] = []
+
+    def upper(items: list[str]) -> list[str]:
+        calls.append(list(items))
+        if "boom" in items:
+            raise ValueError("model failed")
+        return [item.upper() for item in items]
+
+    blocker = await _busy(pool, rec)
+
+    def batched(item: str, key: str = "prompt-a", priority: int = 0) -> asyncio.Task[Any]:
+        return asyncio.ensure_future(pool.run_batched(priority, upper, item, key=key, kind="stt"))
+
+    a = [batched(x) for x in ("one", "two", "three", "four")]  # max_batch 3: two calls
+    b = batched("other prompt", key="prompt-b")  # another prompt: its own call
+    late = batched("partial", priority=3)  # another priority: its own call
+    gone = batched("hung up")
+    await asyncio.sleep(0.02)
+    gone.cancel()  # its caller left: it is not decoded
+    rec.gate.set()
+    await blocker
+    assert await asyncio.gather(*a, b, late) == ["ONE", "TWO", "THREE", "FOUR", "OTHER PROMPT", "PARTIAL"]
+    assert calls == [["one", "two", "three"], ["four"], ["other prompt"], ["partial"]]
+    assert pool.batches == 1
+    rec2 = Recorder()
+    blocker = await _busy(pool, rec2)  # both wait, so they share the failing call
+    failing = [batched("boom"), batched("fine")]
+    await asyncio.sleep(0.02)
+    rec2.gate.set()
+    await blocker
+    for task in failing:
+        with pytest.raises(ValueError, match="model failed"):
+            await task  # both in one failed call: each caller hears of it
+    pool.shutdown()

@@ -127,3 +127,23 @@ async def test_webrtc_spoken_turn(
         result = await rtc_turn(base, await mint(base), question_wav, timeout_s=30)
     check(result, models, published)
     assert any(e["type"] == "output_audio_buffer.stopped" for e in result.events)
+
+
+def test_sessions_that_stop_together_share_one_transcription(models: SpeechModels) -> None:
+    """Sessions' windows of one length and prompt are decoded in one batch, and read as decoded alone."""
+    other = resample(
+        from_bytes(models.tts.synthesize("How many races did Lewis Hamilton win in 2020?")),
+        models.tts.sample_rate,
+        16_000,
+    )
+    first = resample(from_bytes(models.tts.synthesize(QUESTION)), models.tts.sample_rate, 16_000)
+    prompt = ", ".join(VOCABULARY)
+    alone = [models.stt.transcribe(first, prompt), models.stt.transcribe(other, prompt)]
+    # a window in a batch reads as it does alone: both are padded to the same length (stt.window_s)
+    twin = np.concatenate([first, np.zeros(160, np.int16)])  # another session, 10 ms longer: same window
+    items = [(first, prompt), (twin, prompt), (other, prompt), (first, ""), (first[:800], prompt)]
+    together = models.stt.transcribe_many(items)
+    assert together[0] == alone[0] and together[1] == models.stt.transcribe(twin, prompt)
+    assert together[2] == alone[1]  # another window length: decoded apart
+    assert together[3] == models.stt.transcribe(first, "")  # another prompt: decoded apart
+    assert together[4] == ""  # too short to decode

@@ -23,7 +23,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-URGENT = ("stt", "tts")  # the work a user waits for (see engine.PRIORITY)
+URGENT = ("stt", "tts")  # the work a user waits for (see pool.PRIORITY)
 DECAY_S = 10.0  # the recent-wait average halves in about 7 s without new work
 
 

@@ -1,13 +1,12 @@
 """The local realtime engine: sessions, client secrets, limits and the thread pools behind them.
 
-One engine per process. It owns the shared speech models, two thread pools (speech work and brain calls)
+One engine per process: the shared speech models, two thread pools (speech work, brain calls), admission
 and the registry of live sessions; transports (`ws.py`, `rtc.py`) ask it for sessions.
 
-Thread budget: speech work (STT, TTS) runs in one pool of `cpu_count // threads_per_model` workers, each
-model pinned to `settings.voice.*_threads`, so the cores are never over-subscribed however many sessions
-talk at once; partial transcripts (UI only) are skipped while that pool is full, so they never delay a
-turn. The brain (mostly database waits) has its own small pool, so a slow query does not hold up another
-session's speech. The event loop itself only moves audio and runs the VAD (~0.1 ms per 32 ms window).
+Thread budget: speech work (STT, TTS) runs in one pool of `cpu_count // threads_per_model` workers
+(`settings.voice.*_threads` each), so the cores are never over-subscribed however many sessions talk at
+once; partial transcripts (UI only) are skipped while that pool is busy. The brain (mostly database
+waits) has its own small pool; the event loop only moves audio and runs the VAD (~0.1 ms per 32 ms).
 """
 
 from __future__ import annotations
@@ -32,33 +31,18 @@ from datavox.voice.access import (
     EngineError,
     Grant,
     SessionLimitError,
-    from_browser,
-    header_token,
 )
 from datavox.voice.admission import Admission
 from datavox.voice.contracts import AskFn, CancelFn, Player, PublishFn, SendFn, SessionOptions
 from datavox.voice.models import SpeechModels, get_models
-from datavox.voice.pool import PriorityPool
+from datavox.voice.pool import PRIORITY, PriorityPool
 from datavox.voice.session import Session
+from datavox.voice.stt import batch_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-__all__ = [
-    "EngineBusyError",
-    "EngineError",
-    "Grant",
-    "LocalRealtimeEngine",
-    "SessionLimitError",
-    "from_browser",
-    "header_token",
-]
-
-
-# Lower runs first: the transcript of speech that has ended and an answer's first sentence; then an answer's
-# later sentences (needed only once the first has played); then first sentences prepared from partial
-# transcripts ("tts_early", speculation); then partial transcripts for the UI.
-PRIORITY = {"stt": 0, "tts": 0, "tts_rest": 1, "tts_early": 2, "stt_partial": 3}
+__all__ = ["EngineBusyError", "EngineError", "Grant", "LocalRealtimeEngine", "SessionLimitError"]
 
 
 class SessionRunner:
@@ -196,6 +180,16 @@ class LocalRealtimeEngine:
             # Partials are for the UI and for speculation: only on an idle pool, so a worker is always
             # free for the next committed turn.
             return cast(T, "")
+        stt = self._models.stt if self._models is not None else None
+        many = getattr(stt, "transcribe_many", None)
+        if kind == "stt" and many is not None and stt is not None and fn == stt.transcribe and len(args) == 2:
+            # Turns that end together share one model call (same prompt): see pool.run_batched.
+            return cast(
+                T,
+                await self._speech_pool.run_batched(
+                    PRIORITY["stt"], many, tuple(args), key=batch_key(*args), kind=kind, owner=owner
+                ),
+            )
         return await self._speech_pool.run(PRIORITY.get(kind, 0), fn, *args, kind=kind, owner=owner)
 
     # --- client secrets -----------------------------------------------------------------------------------

