@@ -188,3 +188,10 @@ def test_longest_circuit(f1_brain: Brain, f1_db: Path) -> None:
         "order by l.length desc limit 1",
     )
     assert answer.rows[0][0] == gold
+
+
+def test_but_not_is_an_exception(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("Which drivers raced for Ferrari but not for McLaren?")
+    gold = _col(f1_db, f"{ENTRANTS}'Ferrari' except {ENTRANTS}'McLaren'")
+    assert {r[0] for r in answer.rows} == gold and gold
+    assert answer.answer.endswith("raced for Ferrari but not for McLaren.")

@@ -48,6 +48,8 @@ _TIME = re.compile(
     r"(?:\s+season)?\b",
     re.IGNORECASE,
 )
+_PREP = r"(?:in|for|at|on|with|from|by|to|during)"
+_BUT_NOT = re.compile(r"^(?P<head>.+?)\s*,?\s+but\s+not\s+(?P<tail>.+)$", re.IGNORECASE)
 _HOW_MANY = re.compile(r"^how many\s+", re.IGNORECASE)
 _TRAILING_AUX = re.compile(r"\s+(?:are|is|were|was|have|has|had|did|do|does|that|who)$", re.IGNORECASE)
 # The negation dropped: "did not win" → "did win", "never won" → "won".
@@ -69,7 +71,14 @@ class Compound:
     def ask(self, question: str, history: Sequence[HistoryTurn]) -> Answer | None:
         """The combined answer, or None when the question is not one of these shapes (or a part fails)."""
         text = question.strip()
-        for shape in (self._both, self._without, self._never, self._aggregates, self._two_questions):
+        for shape in (
+            self._both,
+            self._but_not,
+            self._without,
+            self._never,
+            self._aggregates,
+            self._two_questions,
+        ):
             answer = shape(text, history)
             if answer is not None:
                 return answer
@@ -148,7 +157,7 @@ class Compound:
         head = _HOW_MANY.sub("Which ", head) if count else head
         parts = [self.ask_one(f"{head}{m.group(k)}{rest}", history) for k in ("x", "y")]
         queries = [self._names_query(p) for p in parts]
-        if any(q is None for q in queries) or len({q.expressions[0].sql() for q in queries if q}) != 1:
+        if any(q is None for q in queries) or len({_said(q) for q in queries if q}) != 1:
             return None
         combined: exp.Expression = exp.intersect(*[q for q in queries if q is not None], distinct=True)
         said = f"both {m.group('x')} and {m.group('y')}"
@@ -166,7 +175,7 @@ class Compound:
         with_it = self.ask_one(" ".join(w for w in (head, positive, m.group("tail")) if w), history)
         everyone = self.ask_one(_TRAILING_AUX.sub("", head) + "?", history)
         q_with, q_all = self._names_query(with_it), self._names_query(everyone)
-        if q_with is None or q_all is None or q_with.expressions[0].sql() != q_all.expressions[0].sql():
+        if q_with is None or q_all is None or _said(q_with) != _said(q_all):
             return None
         combined = exp.except_(q_all, q_with, distinct=True)
         aux = _TRAILING_AUX.search(head)
@@ -174,6 +183,28 @@ class Compound:
             w for w in ((aux.group(0).strip() if aux else ""), m.group("neg").lower(), m.group("tail")) if w
         )
         return self._answer(text, combined, count, with_it, said.rstrip("?.!"), echo=False)
+
+    def _but_not(self, text: str, history: Sequence[HistoryTurn]) -> Answer | None:
+        """ "Which drivers raced for Ferrari but not for McLaren?": the first set EXCEPT the second, the
+        second said with the first's words up to the preposition the names follow."""
+        m = _BUT_NOT.match(text)
+        if m is None:
+            return None
+        head, tail = m.group("head"), m.group("tail").rstrip("?.! ")
+        lead = re.match(rf"^{_PREP}\s", tail, re.IGNORECASE)
+        cut = list(re.finditer(rf"\s{_PREP}\s", head, re.IGNORECASE))
+        if not cut:
+            return None
+        prefix = head[: cut[-1].start()] if lead else head[: cut[-1].end() - 1]
+        count = bool(_HOW_MANY.match(head))
+        first_q = (_HOW_MANY.sub("Which ", head) if count else head) + "?"
+        second_q = (_HOW_MANY.sub("Which ", prefix) if count else prefix) + f" {tail}?"
+        parts = [self.ask_one(first_q, history), self.ask_one(second_q, history)]
+        queries = [self._names_query(p) for p in parts]
+        if any(q is None for q in queries) or len({_said(q) for q in queries if q}) != 1:
+            return None
+        combined = exp.except_(*[q for q in queries if q is not None], distinct=True)
+        return self._answer(text, combined, count, parts[0], f"not {tail}")
 
     def _without(self, text: str, history: Sequence[HistoryTurn]) -> Answer | None:
         m = _WITHOUT.match(text)
@@ -210,20 +241,21 @@ class Compound:
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _names_query(self, answer: Answer) -> exp.Select | None:
-        """The part's query as a set of names: its first column only, no order or limit."""
+        """The part's query as a set of names: the columns that name (not its counts), no order or limit."""
         if answer.error is not None or not answer.sql or answer.intent is not Intent.STATISTICAL:
             return None
         query = sqlglot.parse_one(answer.sql, read=self.dialect)
         if not isinstance(query, exp.Select) or not query.expressions:
             return None
-        first = query.expressions[0]
-        if first.find(exp.AggFunc) is not None:
+        if query.expressions[0].find(exp.AggFunc) is not None:
             return None  # a count is not a set of names
+        # "the id and first name of drivers ...": every plain column asked for; a number ranked by is not.
+        named = [e for e in query.expressions if e.find(exp.AggFunc) is None]
         if query.args.get("having") is None:
             query.set("group", None)
-        else:
-            pass  # "more than 3 wins": the grouping stays, and so does its HAVING
-        query.set("expressions", [first])
+        elif len(named) > 1:
+            named = named[:1]  # "more than 3 wins": grouped by the name, which alone may be selected
+        query.set("expressions", named)
         query.set("order", None)
         query.set("limit", None)
         query.set("distinct", exp.Distinct())
@@ -255,11 +287,16 @@ class Compound:
             if not names:
                 spoken = f"I couldn't find any that {said} in the data."
             elif echo:
-                spoken = phrasing.subject_answer(text, listed, len(names) > 1) or f"{listed}: {said}."
+                spoken = phrasing.subject_answer(text, listed, len(names) > 1) or f"{listed}."
             else:
                 spoken = f"{listed} {said}."
         return replace(like, question=text, answer=sentence(spoken), sql=sql, columns=result.columns,
                        rows=result.rows, truncated=result.truncated, chart=None)  # fmt: skip
+
+
+def _said(query: exp.Select) -> tuple[str, ...]:
+    """What a names query selects, to check that two parts list the same things."""
+    return tuple(e.sql() for e in query.expressions)
 
 
 def _bare(e: exp.Expression) -> exp.Expression:
