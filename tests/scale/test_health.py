@@ -68,6 +68,10 @@ def test_degraded_is_ready_and_the_page_is_told(tmp_path: Path) -> None:
             "detail": "cannot reach the conversation database postgresql://db.internal/datavox",
             "pending_writes": 3,
         }
+        metrics = client.get("/metrics").text
+        assert 'datavox_dependency_up{dependency="store"} 0.0' in metrics
+        assert 'datavox_dependency_up{dependency="state"} 1.0' in metrics
+        assert "datavox_outbox_pending_writes 3.0" in metrics
         state.store = real
         state.health.notify()
         assert ws.receive_json() == {

@@ -7,6 +7,7 @@ voice secrets and events are shared by two "replicas" (two SharedState objects o
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -238,3 +239,38 @@ def test_doctor_checks_the_shared_services(
     assert result.exit_code != 0
     assert "FAIL conversation store" in result.output and "FAIL shared state" in result.output
     assert "hunter22" not in result.output
+
+
+def test_nul_characters_are_dropped_not_refused(pg: tuple[str, str]) -> None:
+    url, _ = pg
+    store = PostgresStore(url)
+    store.save_user("conv_1", "turn_1", "who\x00 won?", source="text")
+    store.save_answer("conv_1", "turn_1", {"answer": "x\x00y", "rows": [["a\x00b"]]}, source="text")
+    history = store.history("conv_1")
+    assert history is not None
+    assert [t["text"] for t in history["turns"]] == ["who won?", "xy"]
+    assert history["turns"][1]["rows"] == [["ab"]]
+
+
+def test_an_entry_the_database_refuses_is_set_aside(pg: tuple[str, str], tmp_path: Path) -> None:
+    url, _ = pg
+    path = tmp_path / "outbox.sqlite"
+    store = OutboxStore(lambda: PostgresStore(url), path, interval_s=0.2)
+    try:
+        store.outbox.add(
+            "user",
+            {"conversation_id": "c", "turn_id": "t1", "text": "x", "source": "text", "at": "not a time"},
+        )
+        store.save_user("c", "t2", "fine", source="text")
+        store.outbox.add(
+            "user",
+            {"conversation_id": "c", "turn_id": "t3", "text": "y", "source": "text", "at": time.time()},
+        )
+        wait_for(lambda: store.pending() == 0)
+        assert store.status()[0]  # one bad entry does not hold the replica degraded
+        assert sorted(turn_counts(url)) == [("t2", "user"), ("t3", "user")]
+        with sqlite3.connect(path) as conn:
+            refused = conn.execute("SELECT payload, error FROM outbox_refused").fetchall()
+        assert len(refused) == 1 and "not a time" in refused[0][0] and refused[0][1]
+    finally:
+        store.close()

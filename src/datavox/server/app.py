@@ -104,6 +104,7 @@ class ServerState:
         if self.shared is not None:
             self.shared.on_change = self.health.notify
         self.metrics = Metrics()
+        health_mod.register_metrics(self.health, self.metrics.registry)
         self.provider, self.tracer = make_tracer(settings.server.otlp_endpoint)
         self.brain = brain
         self.engine = engine

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -84,6 +85,31 @@ class Health:
                 return
             self._last_sent = key
         self.state.hub.broadcast(event)
+
+
+def register_metrics(health: Health, registry: Any) -> None:
+    """/metrics: `datavox_dependency_up{dependency="store"|"state"}` (1 or 0) and the outbox's length, for
+    alerts that do not poll /readyz."""
+    from prometheus_client import Gauge
+
+    up = Gauge(
+        "datavox_dependency_up",
+        "1 while a shared service answers: store (PostgreSQL or the SQLite file), state (Redis or memory).",
+        ["dependency"],
+        registry=registry,
+    )
+
+    def reader(name: str) -> Callable[[], float]:
+        return lambda: float(health.checks()[name]["ok"])
+
+    for name in ("store", "state"):
+        up.labels(name).set_function(reader(name))
+    pending = Gauge(
+        "datavox_outbox_pending_writes",
+        "Conversation writes waiting in the outbox for the conversation database.",
+        registry=registry,
+    )
+    pending.set_function(lambda: float(health.state.store.pending()))
 
 
 def create_router(health: Health) -> APIRouter:

@@ -5,8 +5,10 @@ database, not from this one). Each write it cannot make goes into a small SQLite
 committed before the answer returns, so a killed process loses nothing), and a background thread writes the
 queue in order once the database answers again. Every write is an idempotent upsert keyed by turn id, so a
 write replayed after a crash between "stored" and "removed from the outbox" still leaves one row: each turn
-is stored exactly once. Processes on one machine may share the file (WAL, busy timeout); a replica on
-another machine has its own, which should sit on a volume that outlives the container.
+is stored exactly once. An entry the database refuses outright (not a lost connection) is moved to the
+file's `outbox_refused` table with the error, for an operator, instead of blocking the queue. Processes on
+one machine may share the file (WAL, busy timeout); a replica on another machine has its own, which should
+sit on a volume that outlives the container.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from datavox.server.pgstore import PostgresStore, StoreUnavailable
 
 log = logging.getLogger("datavox.server.store")
@@ -30,6 +34,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     kind TEXT NOT NULL,
     payload TEXT NOT NULL,
     queued_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox_refused (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    queued_at REAL NOT NULL,
+    error TEXT NOT NULL
 );
 """
 
@@ -64,6 +75,19 @@ class Outbox:
     def remove(self, entry_id: int) -> None:
         with self._lock:
             self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+
+    def refuse(self, entry_id: int, error: str) -> None:
+        """Set aside an entry the database refuses (not a lost connection): kept in the file, never retried,
+        so one bad write cannot hold back the others."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO outbox_refused(id, kind, payload, queued_at, error) "
+                "SELECT id, kind, payload, queued_at, ? FROM outbox WHERE id = ?",
+                (error, entry_id),
+            )
+            self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+            self._db.execute("COMMIT")
 
     def count(self) -> int:
         with self._lock:
@@ -166,7 +190,14 @@ class OutboxStore:
         written = 0
         while batch := self.outbox.head():
             for entry_id, kind, payload in batch:
-                apply(self._primary, kind, payload)
+                try:
+                    apply(self._primary, kind, payload)
+                except (
+                    psycopg.Error
+                ) as exc:  # refused by the database (a lost connection is StoreUnavailable)
+                    log.error("the conversation database refused an outbox entry; kept aside: %s", exc)
+                    self.outbox.refuse(entry_id, f"{type(exc).__name__}: {exc}")
+                    continue
                 self.outbox.remove(entry_id)
                 written += 1
         if written:

@@ -64,6 +64,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 _LOCK_KEY = 0x64617461766F78  # "datavox": one advisory lock for migrations, whatever the database
 
 
+def without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(v) for v in value]
+    return value
+
+
 class StoreUnavailable(RuntimeError):
     """The conversation database cannot be reached; the sentence says what to check."""
 
@@ -224,7 +234,8 @@ class PostgresStore:
         data: dict[str, Any],
         at: float,
     ) -> None:
-        payload = json.dumps(data, default=str)
+        # PostgreSQL text and jsonb refuse NUL characters, which SQLite and the page take: drop them.
+        text, payload = text.replace("\x00", ""), json.dumps(without_nul(data), default=str)
 
         def work(conn: psycopg.Connection[Any]) -> None:
             params = (conversation_id, at, at, conversation_id, turn_id, role, source, text, payload, at)
