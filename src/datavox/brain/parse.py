@@ -147,6 +147,7 @@ _BEST_PLACED = re.compile(
 GENERIC_NOISE = (
     "of all time", "all time", "in history", "ever", "so far", "to date", "right now", "please",
     "in the data", "in the database", "in the dataset", "in this data", "in your data",
+    "in his career", "in her career", "in their career", "in his whole career", "in her whole career",
 )  # fmt: skip
 
 

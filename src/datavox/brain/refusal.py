@@ -9,6 +9,7 @@ planned, built and run before it is offered, so the suggestion never leads to an
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -83,8 +84,23 @@ def suggestion(engine: OfflineEngine, frame: Frame, works: Callable[[str], bool]
     return ""
 
 
+# Candidates already checked, per engine (its data is fixed for its life); gone with the engine.
+_CHECKED: weakref.WeakKeyDictionary[OfflineEngine, dict[str, bool]] = weakref.WeakKeyDictionary()
+MAX_CHECKED = 1024
+
+
 def answers(engine: OfflineEngine, question: str) -> bool:
-    """Whether the engine answers `question` on its own (no conversation) with at least one value."""
+    """Whether the engine answers `question` on its own (no conversation) with at least one value;
+    remembered per engine, so a refusal costs a few dictionary look-ups after the first."""
+    seen = _CHECKED.setdefault(engine, {})
+    if question not in seen:
+        if len(seen) > MAX_CHECKED:
+            seen.clear()
+        seen[question] = _answers(engine, question)
+    return seen[question]
+
+
+def _answers(engine: OfflineEngine, question: str) -> bool:
     frame = parse(question, engine.index, engine.model.noise)
     reading = engine.planner.read(frame)
     if reading is None:
