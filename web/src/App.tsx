@@ -160,7 +160,19 @@ export function App() {
         else if (ev.type === "timings" && ev.timings_ms) dispatch({ type: "timings", id, timings: ev.timings_ms });
         else if (ev.type === "turn.cancelled") dispatch({ type: "turn.cancelled", id });
         else if (ev.type === "error") setProblem(problemFor(ev.code ?? "error", ev.message));
-        else if (ev.type === "service") setService(serviceFrom(ev));
+        else if (ev.type === "service") {
+          const next = serviceFrom(ev);
+          setService((prev) => {
+            // Live updates were paused: fetch what other servers answered meanwhile.
+            if (prev.status === "degraded" && next.status === "ok") {
+              void api
+                .conversation(conversationId)
+                .then((saved) => dispatch({ type: "history.merge", turns: turnsFromHistory(saved.turns) }))
+                .catch(() => undefined);
+            }
+            return next;
+          });
+        }
         else if (ev.type === "engine" && ev.engine) {
           setEngineNow({ engine: ev.engine, reason: ev.reason ?? "" });
           if (ev.engine === "local" && callRef.current && callEngineRef.current !== "local") setRestartWanted(true);

@@ -48,6 +48,7 @@ export interface ConversationState {
 
 export type Action =
   | { type: "reset"; turns?: Turn[] }
+  | { type: "history.merge"; turns: Turn[] }
   | { type: "text.asked"; id: string; text: string; t: number }
   | { type: "text.failed"; id: string; message: string }
   | { type: "voice.speechStarted"; id?: string; t: number }
@@ -142,6 +143,9 @@ export function reducer(state: ConversationState, action: Action): ConversationS
   switch (action.type) {
     case "reset":
       return { ...initialState, turns: action.turns ?? [] };
+
+    case "history.merge":
+      return { ...state, turns: mergeHistory(state.turns, action.turns) };
 
     case "text.asked": {
       const turn = { ...emptyTurn(action.id, "text"), userText: action.text, userFinal: true, pending: true };
@@ -308,6 +312,22 @@ export function turnsFromHistory(stored: StoredTurn[]): Turn[] {
     }
   }
   return order.map((id) => byId.get(id) as Turn);
+}
+
+/**
+ * The stored conversation with what this page already shows: turns it missed (answered on another server
+ * while live updates were paused) are added in the stored order; turns it has keep their state and timings;
+ * its own turns not stored yet stay at the end.
+ */
+export function mergeHistory(local: Turn[], stored: Turn[]): Turn[] {
+  const mine = new Map(local.map((t) => [t.id, t]));
+  const merged = stored.map((t) => {
+    const have = mine.get(t.id);
+    if (!have) return t;
+    return have.answer || !t.answer ? have : { ...have, answer: t.answer, assistantText: t.assistantText, assistantDone: true };
+  });
+  const storedIds = new Set(stored.map((t) => t.id));
+  return [...merged, ...local.filter((t) => !storedIds.has(t.id))];
 }
 
 /** What the brain needs of earlier turns: role and text, oldest first. */
