@@ -9,12 +9,14 @@ expected value is typed in here.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datavox.brain.brain import Brain
+from datavox.brain.evaluate import load_dialogues, run_dialogues
 from datavox.brain.hearing import Hearing, tidy
 from datavox.brain.phrasing import well_formed
 from datavox.types import Answer, HistoryTurn
@@ -162,3 +164,12 @@ def test_real_verbs_are_left_alone() -> None:
     for q in ("Who led the race in 2019?", "How many laps did Lewis Hamilton lead in 2020?"):
         heard = HEARING.repair(q)
         assert heard.clarify is None and heard.changes == [] and heard.text == q
+
+
+def test_every_answer_to_the_held_out_set_is_a_sentence(f1_brain: Brain) -> None:
+    here = Path(__file__).parent
+    files = [here / "holdout_f1.jsonl", here / "blind_f1_imported.jsonl"]
+    answers = [r for f in files if f.exists() for r in run_dialogues(load_dialogues(f), f1_brain.ask)]
+    assert len(answers) > 100
+    bad = [(r.q, r.answer) for r in answers if not well_formed(r.answer)]
+    assert not bad, bad[:5]

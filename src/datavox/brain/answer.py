@@ -104,6 +104,8 @@ def speak(
     text = _speak(shape, columns, rows, truncated, question)
     if question and not phrasing.well_formed(text):
         text = _speak(shape, columns, rows, truncated, "")
+    # "Chicago: Chicago." (the filter is the answer): said once.
+    text = re.sub(r"^(.+?): \1([.?!])$", r"\1\2", text)
     return sentence(text)
 
 

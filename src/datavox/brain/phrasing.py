@@ -73,7 +73,7 @@ def well_formed(text: str) -> bool:
         return False
     if _BROKEN.search(text):
         return False
-    words = [w.lower() for w in re.findall(r"[A-Za-z']+", text)]
+    words = [w.lower() for w in re.findall(r"[A-Za-z0-9']+", text)]
     return not any(a == b and a not in ("had", "that") for a, b in itertools.pairwise(words))
 
 
