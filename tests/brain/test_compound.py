@@ -175,6 +175,9 @@ def test_superlatives_rank_by_their_property(
     mode = _one(db, "select weather from seattle_weather group by 1 order by count(*) desc limit 1")
     assert common.rows[0][0] == mode
     pbrain, pdb = penguins
+    longest = pbrain.ask("What is the longest flipper length?")  # the column said: no hint needed
+    assert longest.rows == [[_one(pdb, "select max(flipper_length_mm) from penguins")]]
+    assert longest.answer.startswith("The longest flipper length is ")
     heaviest = pbrain.ask("Which island has the heaviest penguins?")
     gold = _one(pdb, "select island from penguins order by body_mass_g desc nulls last limit 1")
     assert heaviest.rows[0][0] == gold

@@ -230,6 +230,10 @@ def _speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: 
         echo = phrasing.when_answer(question, said, names_said, is_date) if question else None
         return echo or f"{said}{about}."
     names = [say_number(cell(r, shape.name_column if kind != "value" else shape.value_column)) for r in rows]
+    if kind == "value" and len(names) == 1 and question:
+        echo = phrasing.value_answer(question, names[0])
+        if echo:
+            return echo
     if len(names) <= MAX_LISTED and question:
         said = join_names(names)
         echo = (

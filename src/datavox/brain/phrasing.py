@@ -181,6 +181,14 @@ def attribute_answer(question: str, value: str) -> str | None:
     return f"The {' '.join(rest)} {w[1].lower()} {value}."
 
 
+def value_answer(question: str, value: str) -> str | None:
+    """ "What was the total precipitation in 2012?" + "1226" → "The total precipitation in 2012 was 1226." """
+    w = _words(question)
+    if len(w) < 4 or w[0].lower() != "what" or w[1].lower() not in ("is", "was") or w[2].lower() != "the":
+        return None
+    return f"The {' '.join(w[3:])} {w[1].lower()} {value}."
+
+
 def _subject_span(w: list[str], start: int) -> int:
     """The end of the subject that starts at `start`: a pronoun, or capitalised words (a name)."""
     if start < len(w) and w[start].lower() in _PRONOUNS:

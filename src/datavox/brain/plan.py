@@ -206,13 +206,16 @@ class Planner:
         if not frame.hints:
             return frozenset()
         direction = _MAX_SAID if frame.order == "max" else _MIN_SAID
+        ranked = []
+        for (t, c), sets in self.vocab.columns.items():
+            col = self.catalog.tables[t].column(c)
+            if self.role(t, c) in ("measure", "dimension") and col is not None and col.is_numeric:
+                ranked.append((c, sets))
         for hint in frame.hints:
-            for (t, c), sets in self.vocab.columns.items():
-                col = self.catalog.tables[t].column(c)
-                if self.role(t, c) not in ("measure", "dimension") or col is None or not col.is_numeric:
-                    continue
-                if any(syn <= words for syn in sets if hint in syn):
-                    return frozenset()  # the question says the column itself ("the longest flipper length")
+            if any(syn <= words for _, sets in ranked for syn in sets if hint in syn):
+                return frozenset()  # the question says the column itself ("the longest flipper length")
+        for hint in frame.hints:
+            for c, sets in ranked:
                 head = [lemma(w) for w in words_of(c)[-1:]]
                 for syn in sets:
                     if hint in syn and (syn - {hint} - words <= direction or head == [hint]):
