@@ -213,3 +213,35 @@ def test_postgres_away_then_back_with_a_replica_killed_meanwhile(
         assert_each_answered_turn_once(url, conv, answered)
     finally:
         stop_replica(a)
+
+
+def test_a_redis_that_stops_answering_does_not_stall_typed_questions(
+    own_redis: OwnRedis, pg: tuple[str, str], f1_db: Path, tmp_path: Path
+) -> None:
+    """A partition: the connections stay open and nothing comes back. Questions are answered promptly (the
+    rate limit falls back to this replica's memory) and the replica recovers when Redis answers again."""
+    url, _ = pg
+    proxy = TcpProxy(own_redis.port)
+    proxy.unblock()
+    state_url = f"redis://127.0.0.1:{proxy.port}/0"
+    a = start_replica("ba", tmp_path, f1_db, store_url=url, state_url=state_url, prefix="dvtest:blackhole:")
+    conv = f"conv_hole{uuid.uuid4().hex[:8]}"
+    answered: list[str] = []
+    try:
+        proxy.pause()
+        timings = []
+        for i in range(8):
+            t0 = time.monotonic()
+            r = a.ask(QUESTION, conversation_id=conv, turn_id=f"turn_h{i}")
+            timings.append(time.monotonic() - t0)
+            assert r.status_code == 200, r.text
+            answered.append(f"turn_h{i}")
+        assert sorted(timings)[len(timings) // 2] < 0.5, timings  # one slow request at most, then local
+        wait_for(lambda: health(a)["checks"]["state"]["ok"] is False, what="degraded")
+        proxy.resume()
+        wait_for(lambda: health(a)["status"] == "ok", what="recovery after the partition")
+        assert_each_answered_turn_once(url, conv, answered)
+    finally:
+        proxy.resume()
+        stop_replica(a)
+        proxy.block()

@@ -316,8 +316,11 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
             state.metrics.errors.labels("unauthorized").inc()
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
-    def limit(bucket: TokenBucket, request: Request, what: str) -> None:
-        allowed, wait = bucket.allow(client_key(request))
+    async def limit(bucket: TokenBucket, request: Request, what: str) -> None:
+        if state.shared is None:
+            allowed, wait = bucket.allow(client_key(request))
+        else:  # a Redis round trip: off the event loop, so a slow Redis never stalls other requests
+            allowed, wait = await run_in_threadpool(bucket.allow, client_key(request))
         if not allowed:
             state.metrics.errors.labels("rate_limited").inc()
             seconds = max(1, int(wait + 0.999))
@@ -384,7 +387,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
 
     @app.post("/api/ask", dependencies=auth)
     async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
-        limit(state.ask_bucket, request, "questions")
+        await limit(state.ask_bucket, request, "questions")
         conversation_id = body.conversation_id or new_conversation_id()
         turn_id = body.turn_id or new_turn_id()
         question = body.question.strip()
@@ -452,7 +455,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
                 raise problem(
                     503, "engine_unavailable", state.cloud_problem or "The cloud engine is not set up."
                 )
-            limit(state.secret_bucket, request, "voice sessions")
+            await limit(state.secret_bucket, request, "voice sessions")
             out = await cloud_mod.start_session(state, body.conversation_id, body.voice, VOICES)
             if "secret" in out:
                 return out
@@ -462,7 +465,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
                 503, "engine_unavailable", "Voice is not available on this server. Type your question."
             )
         if not fallback_reason:  # a fallback session was counted on the cloud path already
-            limit(state.secret_bucket, request, "voice sessions")
+            await limit(state.secret_bucket, request, "voice sessions")
         conversation_id = body.conversation_id or new_conversation_id()
         await run_in_threadpool(state.store.ensure, conversation_id)
         voice = body.voice if body.voice in VOICES else settings.realtime.voice

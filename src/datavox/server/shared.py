@@ -69,8 +69,10 @@ class SharedState:
         self.shown_url = redact_url(url)
         self.prefix = prefix
         self.replica = replica
+        # health_check_interval: the subscriber's idle connection is PINGed, so a Redis that stops
+        # answering without closing the connection (a network partition) is noticed within seconds.
         self.client: redis.Redis = redis.Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, health_check_interval=10
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, health_check_interval=2
         )
         self._bucket = self.client.register_script(_BUCKET_LUA)
         self._healthy = False
@@ -168,10 +170,17 @@ class SharedState:
                 pubsub.psubscribe(pattern)
                 self._set(True)
                 backoff = 0.2
+                checked = time.monotonic()
                 while not self._stop.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message is not None:
                         self._deliver(message.get("data"))
+                    if time.monotonic() - checked > 2.0:
+                        # The monitor: a request that failed marks Redis down; this marks it up again once
+                        # it answers (and notices an outage when no request does).
+                        checked = time.monotonic()
+                        self.client.ping()
+                        self._set(True)
             except (redis.RedisError, OSError) as exc:
                 self._failed(exc)
                 self._stop.wait(backoff)
@@ -197,7 +206,7 @@ class SharedState:
 
     def put_grant(self, secret: str, grant: dict[str, Any], expires_at: float) -> None:
         ttl_ms = int((expires_at - time.time()) * 1000)
-        if ttl_ms <= 0:
+        if ttl_ms <= 0 or not self._healthy:  # Redis down: the secret works on this replica only
             return
         try:
             value = json.dumps({**grant, "expires_at": expires_at}, default=str)
@@ -206,6 +215,8 @@ class SharedState:
             self._failed(exc)  # the secret still works on the replica that minted it
 
     def get_grant(self, secret: str) -> dict[str, Any] | None:
+        if not self._healthy:  # called on the event loop: no waiting on a Redis known to be down
+            return None
         try:
             raw = self.client.get(self._grant_key(secret))
         except redis.RedisError as exc:
