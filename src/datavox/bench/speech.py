@@ -110,7 +110,7 @@ def bench_stt(audio: list[Any], repeat: int, echo: Callable[[str], None]) -> Non
         extra = f"{len(QUESTIONS) - len(misses)}/{len(QUESTIONS)}" + "".join(f"; {t!r}" for t in misses)
         echo(_row(label, ms, threads, extra))
 
-    echo("\n### Two sessions' windows at once (int8, beam 1, margin 1 s)\n")
+    echo("\n### Two sessions' windows at once (int8, beam 1, margin 1 s; a batch pads both to one length)\n")
     echo("| how | median ms for both | p95 ms | ms × threads | |")
     echo("|---|---|---|---|---|")
     pairs = [(audio[i], audio[(i + 1) % len(audio)]) for i in range(len(audio))]
@@ -128,6 +128,7 @@ def bench_stt(audio: list[Any], repeat: int, echo: Callable[[str], None]) -> Non
         t.join()
 
     rows: list[tuple[str, Callable[[Any, Any], Any], int]] = [
+        ("one after the other, 1 thread", lambda a, b: sequential(one, a, b), 1),
         ("one after the other, 2 threads", lambda a, b: sequential(two, a, b), 2),
         ("two workers in parallel, 1 thread each", parallel, 2),
         ("one batch of 2, 2 threads", lambda a, b: two.transcribe_batch([a, b], [PROMPT, PROMPT]), 2),
