@@ -198,3 +198,13 @@ def test_but_not_is_an_exception(f1_brain: Brain, f1_db: Path) -> None:
     gold = _col(f1_db, f"{ENTRANTS}'Ferrari' except {ENTRANTS}'McLaren'")
     assert {r[0] for r in answer.rows} == gold and gold
     assert answer.answer.endswith("raced for Ferrari but not for McLaren.")
+
+
+def test_bounds_on_each_row_counted(weather: tuple[Brain, Path], penguins: tuple[Brain, Path]) -> None:
+    brain, db = weather
+    wet = brain.ask("How many days had more than 20 millimetres of precipitation?")
+    assert wet.rows == [[_one(db, "select count(*) from seattle_weather where precipitation > 20")]]
+    pbrain, pdb = penguins
+    heavy = pbrain.ask("How many penguins weigh more than 5000 grams?")
+    assert heavy.rows == [[_one(pdb, "select count(*) from penguins where body_mass_g > 5000")]]
+    assert heavy.answer == f"{heavy.rows[0][0]} penguins weigh more than 5000 grams."

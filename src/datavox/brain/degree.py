@@ -31,8 +31,21 @@ SUPERLATIVES: dict[str, tuple[str, tuple[str, ...]]] = {
 }  # fmt: skip
 
 
+# Verbs that say a property ("penguins that weigh more than 5000 grams"): the property's nouns.
+VERBS: dict[str, tuple[str, ...]] = {
+    "weigh": ("weight", "mass"), "weighs": ("weight", "mass"), "weighed": ("weight", "mass"),
+    "cost": ("price", "cost"), "costs": ("price", "cost"), "costed": ("price", "cost"),
+    "earn": ("salary", "income", "earnings", "pay"), "earns": ("salary", "income", "earnings", "pay"),
+    "earned": ("salary", "income", "earnings", "pay"),
+}  # fmt: skip
+
+
 def superlative(frame: Frame, words: list[str], used: set[int]) -> None:
     for i, w in enumerate(words):
+        if w in VERBS and frame.threshold is not None:
+            frame.hints = list(VERBS[w])
+            used.add(i)
+            return
         if w in SUPERLATIVES:
             frame.order, nouns = SUPERLATIVES[w]
             frame.hints = list(nouns)

@@ -320,6 +320,12 @@ _THRESHOLD = re.compile(
     r"below|at most|exactly) "
     r"(?P<n>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty)\b"
 )
+UNIT_WORDS = frozenset(
+    """mm millimetre millimetres millimeter millimeters cm centimetres centimeters metre metres meter meters
+    km kilometre kilometres kilometer kilometers mile miles g gram grams kg kilo kilos kilogram kilograms lb
+    lbs pound pounds degree degrees celsius fahrenheit percent per cent dollars euros seconds secs minutes
+    mins hours hrs days kmh mph""".split()  # noqa: SIM905
+)
 _OPS = {
     "more than": ">", "greater than": ">", "higher than": ">", "over": ">", "above": ">", "at least": ">=",
     "fewer than": "<", "less than": "<", "lower than": "<", "under": "<", "below": "<", "at most": "<=",
@@ -338,8 +344,11 @@ def _threshold(frame: Frame, words: list[str], used: set[int]) -> None:
     frame.threshold = (_OPS[m.group("op")], value)
     # Mark the words as used: positions by counting words before the match.
     first = len(text[: m.start()].split())
-    for i in range(first, first + len(m.group(0).split())):
+    last = first + len(m.group(0).split())
+    for i in range(first, last):
         used.add(i)
+    if last < len(words) and words[last] in UNIT_WORDS:
+        used.add(last)  # "more than 20 millimetres": the unit says how the number is counted, not what
 
 
 def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:

@@ -109,6 +109,10 @@ def _words(question: str) -> list[str]:
     return text.split()
 
 
+# Present-tense verbs of a plural subject that a counted noun is followed by ("how many penguins weigh ...").
+_PLAIN_VERBS = {"weigh", "cost", "earn", "live", "measure", "last"}
+
+
 def _is_verb(word: str, present: bool = True) -> bool:
     """A verb that can end a question's noun phrase. Present forms ("wins", "races") are nouns too, so a
     counted noun ("how many race wins") is read without them."""
@@ -119,6 +123,7 @@ def _is_verb(word: str, present: bool = True) -> bool:
         or (present and low in _PRESENT)
         or (low.endswith("ed") and len(low) > 4)
         or low in {"holds", "owns"}
+        or low in _PLAIN_VERBS
     )
 
 
@@ -264,7 +269,7 @@ def count_answer(question: str, number: str, names: list[str], one: bool) -> str
             after = " ".join(w[j + 2 :])
             return f"There {_agree(aux, not one)} {number} {noun}{(' ' + after) if after else ''}."
         return f"{number} {noun} {_agree(aux, not one)} {' '.join(w[j + 1 :])}."
-    if aux in _PAST or aux in _PRESENT or (aux.endswith("ed") and len(aux) > 4):
+    if aux in _PAST or aux in _PRESENT or aux in _PLAIN_VERBS or (aux.endswith("ed") and len(aux) > 4):
         return f"{number} {noun} {' '.join(w[j:])}."
     return None
 

@@ -432,6 +432,8 @@ class Planner:
             score -= 2.0
         if frame.ordinal is not None or frame.qword == "where":
             score += 1.0 if self._rank_column(fact, column) else -1.0
+        if frame.threshold is not None and column is not None and self.role(fact, column) == "measure":
+            score += 1.0  # "more than 20 millimetres of precipitation": the bound is on the number named
         if measure is None and column is None and fact not in t_hits and target.table != fact:
             score -= 2.0  # nothing in the question points at this table itself
         reading.score = score

@@ -34,6 +34,9 @@ class Shape:
     per_row: bool = False  # a property of each row ("the heaviest"): said "with a body mass of 6300"
 
 
+_COMPARE: dict[str, type[exp.Binary]] = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE, "=": exp.EQ}
+
+
 class Builder:
     def __init__(self, planner: Planner, dialect: str) -> None:
         self.p = planner
@@ -176,6 +179,14 @@ class Builder:
                 exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("passing")))
             )
             shape.kind, shape.value_column, shape.value_label = "count", counted, label
+        elif frame.threshold is not None and name_expr is None and agg_kind == "column" and r.column:
+            # "How many days had more than 20 mm of precipitation?": the rows whose number passes, counted.
+            op, n = frame.threshold
+            number = exp.Literal.number(int(n) if n.is_integer() else n)
+            self.select = self.select.where(_COMPARE[op](this=value_expr.copy(), expression=number))
+            said = self.p.tm(r.fact).synonyms
+            shape.value_label = said[0] if said else r.fact.replace("_", " ")  # the rows counted
+            self._aggregate(frame, r, exp.Count(this=exp.Star()), "count", target_alias, shape)
         elif r.per is not None and frame.agg != "avg":  # "the average per season" is one number
             self._per(frame, r, value_expr, agg_kind, shape)
         elif compare_groups:
