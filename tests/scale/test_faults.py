@@ -245,3 +245,36 @@ def test_a_redis_that_stops_answering_does_not_stall_typed_questions(
         proxy.resume()
         stop_replica(a)
         proxy.block()
+
+
+def test_a_postgres_that_stops_answering_does_not_hang_typed_questions(
+    pg: tuple[str, str], pg_proxy: TcpProxy, redis_prefix: str, f1_db: Path, tmp_path: Path
+) -> None:
+    """A partition: PostgreSQL's connections stay open and nothing comes back. Each question is answered
+    within the store's 3 s wait, its turn queued; when the network heals every turn is stored once."""
+    from tests.scale.conftest import REDIS_URL
+
+    url, _ = pg
+    proxied = url.replace("127.0.0.1:5432", f"127.0.0.1:{pg_proxy.port}")
+    a = start_replica("pp", tmp_path, f1_db, store_url=proxied, state_url=REDIS_URL, prefix=redis_prefix)
+    conv = f"conv_pause{uuid.uuid4().hex[:8]}"
+    answered: list[str] = []
+    try:
+        assert a.ask(QUESTION, conversation_id=conv, turn_id="turn_p0").json()["stored"] is True
+        answered.append("turn_p0")
+        pg_proxy.pause()
+        for i in range(1, 5):
+            t0 = time.monotonic()
+            r = a.ask(QUESTION, conversation_id=conv, turn_id=f"turn_p{i}")
+            assert r.status_code == 200, r.text
+            assert time.monotonic() - t0 < 8, "a question waited on a silent database"
+            assert r.json()["stored"] is False
+            answered.append(f"turn_p{i}")
+        assert health(a)["status"] == "degraded"
+        pg_proxy.resume()
+        wait_for(lambda: health(a)["status"] == "ok", timeout=30, what="recovery after the partition")
+        wait_for(lambda: health(a)["checks"]["store"]["pending_writes"] == 0, what="the outbox to drain")
+        assert_each_answered_turn_once(url, conv, answered)
+    finally:
+        pg_proxy.resume()
+        stop_replica(a)

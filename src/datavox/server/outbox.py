@@ -19,6 +19,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +120,19 @@ class OutboxStore:
     """
 
     def __init__(
-        self, connect: Callable[[], PostgresStore], outbox_path: str | Path, *, interval_s: float = 1.0
+        self,
+        connect: Callable[[], PostgresStore],
+        outbox_path: str | Path,
+        *,
+        interval_s: float = 1.0,
+        timeout_s: float = 3.0,
     ) -> None:
         self._connect = connect
         self.interval_s = interval_s
+        # A request waits this long for the database, then its write goes to the outbox (a write that
+        # finishes later anyway is harmless: writes are idempotent).
+        self.timeout_s = timeout_s
+        self._calls = ThreadPoolExecutor(4, thread_name_prefix="dv-store")
         self.outbox = Outbox(outbox_path)
         self._primary: PostgresStore | None = None
         self._healthy = False
@@ -208,6 +219,7 @@ class OutboxStore:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=5)
+        self._calls.shutdown(wait=False, cancel_futures=True)
         if self._primary is not None:
             self._primary.close()
         self.outbox.close()
@@ -217,7 +229,7 @@ class OutboxStore:
         primary = self._primary
         if self._healthy and primary is not None:
             try:
-                apply(primary, kind, payload)
+                self._within_timeout(apply, primary, kind, payload)
                 return True
             except StoreUnavailable as exc:
                 self._set(False, str(exc))
@@ -258,6 +270,15 @@ class OutboxStore:
         }
         return self._write("answer", payload)
 
+    def _within_timeout(self, fn: Callable[..., Any], *args: Any) -> Any:
+        future = self._calls.submit(fn, *args)
+        try:
+            return future.result(timeout=self.timeout_s)
+        except FutureTimeout as exc:
+            raise StoreUnavailable(
+                f"the conversation database did not answer within {self.timeout_s:g} s"
+            ) from exc
+
     # --- reads -----------------------------------------------------------------------------------
     def _reader(self) -> PostgresStore:
         if not self._healthy or self._primary is None:
@@ -265,7 +286,12 @@ class OutboxStore:
         return self._primary
 
     def exists(self, conversation_id: str) -> bool:
-        return self._reader().exists(conversation_id)
+        return bool(self._within_timeout(self._reader().exists, conversation_id))
 
     def history(self, conversation_id: str) -> dict[str, Any] | None:
-        return self._reader().history(conversation_id)
+        try:
+            found: dict[str, Any] | None = self._within_timeout(self._reader().history, conversation_id)
+        except StoreUnavailable as exc:
+            self._set(False, str(exc))
+            raise
+        return found

@@ -130,6 +130,12 @@ class PostgresStore:
                 connect_timeout=max(1, int(self.connect_timeout_s)),
                 options="-c statement_timeout=5000",
                 application_name="datavox",
+                # A partitioned network closes nothing: have the kernel give up on a silent server.
+                keepalives=1,
+                keepalives_idle=10,
+                keepalives_interval=3,
+                keepalives_count=3,
+                tcp_user_timeout=10_000,
             )
         except psycopg.Error as exc:
             said = " ".join(str(exc).split())  # libpq's message spans lines
