@@ -27,6 +27,16 @@ def league(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     con.execute("CREATE TABLE acme_clubs (id VARCHAR, name VARCHAR, full_name VARCHAR, country_id VARCHAR)")
     con.execute("CREATE TABLE acme_sponsors (id VARCHAR, name VARCHAR)")
+    con.execute("CREATE TABLE acme_seasons (year INT)")
+    con.execute("INSERT INTO acme_seasons VALUES (2020), (2021)")
+    con.execute(
+        "CREATE TABLE acme_seasons_club_standings (year INT, position_number INT, club_id VARCHAR,"
+        " points DOUBLE, championship_won BOOLEAN)"
+    )
+    con.execute(
+        "INSERT INTO acme_seasons_club_standings VALUES (2020, 1, 'red', 20, true),"
+        " (2020, 2, 'blue', 16, false), (2021, 1, 'red', 10, true), (2021, 2, 'blue', 6, false)"
+    )
     con.executemany(
         "INSERT INTO acme_sponsors VALUES (?, ?)", [("wwr", "World Wide Racing"), ("hg", "Hilltop Gears")]
     )
@@ -106,6 +116,25 @@ def test_measures_from_ranks_and_flags(league: Path) -> None:
     assert model.measures["match_podiums"].filter == "position_number <= 3"
     best = model.measures["best_lap"]
     assert best.filter == "best_lap" and "best laps" in best.synonyms
+
+
+def test_a_won_flag_of_things_has_them_as_its_subject(league: Path) -> None:
+    model = generate(introspect(parse_url(f"duckdb:///{league}")))
+    titles = model.measures["championship_won"]
+    assert titles.table == "acme_seasons_club_standings" and titles.subject == "acme_clubs"
+    assert "club championships" in titles.synonyms and "champions" in titles.doers
+    from tests.brain.conftest import settings_for
+
+    from datavox.brain.brain import Brain
+
+    brain = Brain.from_settings(settings_for(league), engine="offline")
+    try:
+        answer = brain.ask("How many club championships have the Red Rockets won?")
+        assert answer.rows and answer.rows[0][0] == 2, answer.sql
+        answer = brain.ask("Who won the championship in 2021?")
+        assert answer.rows and answer.rows[0][0] == "Red Rockets", answer.sql
+    finally:
+        brain.close()
 
 
 def test_plural_forms() -> None:

@@ -254,7 +254,11 @@ class Generator:
         for table in self.catalog.tables.values():
             tm = model.tables[table.name]
             refs = [fk.ref_table for fk in table.foreign_keys if model.tables[fk.ref_table].entity]
-            subject = next((r for r in refs if r in persons), "")
+            # Who achieves what the table records: its people, else the first named thing it refers to
+            # that is not the event it hangs under (constructor standings → constructors, not races).
+            parent = self.parent(table.name)
+            things = [r for r in refs if r != parent and r not in persons]
+            subject = next((r for r in refs if r in persons), things[0] if things else "")
             rest = [w for w in self.rest(table.name) if not w.isdigit()]
             heads = [w for w in rest if singular(w) not in RESULT_WORDS]
             what = " ".join(heads)
@@ -294,6 +298,13 @@ class Generator:
                 doers += forms([*noun[:-1], thing[:-4]])
                 doers += forms([thing[:-4]])
             doers += forms([*noun, "winner"])
+            # Said with the table's own words: "constructor championships" in constructor standings.
+            qual = [w for w in self.rest(table) if singular(w) not in RESULT_WORDS]
+            if qual and qual != noun:
+                said = [singular(w) for w in qual]
+                synonyms += forms([*said, *noun])
+                if thing.endswith("ship") and len(thing) > 6:
+                    doers += forms([*said, *noun[:-1], thing[:-4]])
         column_tables = [t for t in self.catalog.tables.values() if t.column(column) is not None]
         name = "_".join(parts) if len(column_tables) == 1 else "_".join([*self.words[table], *parts])
         model.measures.setdefault(
