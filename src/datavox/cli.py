@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "eval": ("datavox.cli_brain:eval_command", "Score a question file or the Spider/BIRD slices."),
     "serve": ("datavox.cli_serve:serve_command", "Start the web page, the API and the realtime engine."),
+    "migrate": (
+        "datavox.cli_serve:migrate_command",
+        "Create or upgrade the conversation store's schema in PostgreSQL (server.store_url).",
+    ),
     "doctor": (
         "datavox.cli_serve:doctor_command",
         "Check the database, models and settings; print what is wrong.",

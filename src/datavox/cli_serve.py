@@ -274,6 +274,37 @@ def store_url_shown(settings: Settings) -> str:
     return redact_url(settings.server.store_url)
 
 
+@click.command("migrate")
+@click.option("--store-url", default=None, metavar="URL", help="PostgreSQL URL (default: server.store_url).")
+@click.pass_context
+def migrate_command(ctx: click.Context, store_url: str | None) -> None:
+    """Create or upgrade the conversation store's schema in PostgreSQL (server.store_url).
+
+    Replicas migrate on start too; run this as a deployment step when the app's own database user may not
+    create tables.
+    """
+    from datavox.data.connect import redact_url
+    from datavox.server.pgstore import MIGRATIONS, migrate, schema_version
+
+    url = store_url or settings_from(ctx).server.store_url
+    if not url:
+        raise click.ClickException(
+            "no PostgreSQL store is configured: set server.store_url (DATAVOX_SERVER_STORE_URL) or "
+            "--store-url; the embedded SQLite store needs no migration"
+        )
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            applied = migrate(conn)
+            version = schema_version(conn)
+    except psycopg.Error as exc:
+        said = " ".join(str(exc).split())
+        raise click.ClickException(f"{redact_url(url)}: {said}") from exc
+    done = ", ".join(f"{v} ({name})" for v, name, _ in MIGRATIONS if v in applied) or "none (up to date)"
+    click.echo(f"{redact_url(url)}: applied {done}; schema version {version}")
+
+
 def _check_state(settings: Settings) -> tuple[bool, str]:
     import redis
 

@@ -275,3 +275,20 @@ def test_an_entry_the_database_refuses_is_set_aside(pg: tuple[str, str], tmp_pat
         assert len(refused) == 1 and "not a time" in refused[0][0] and refused[0][1]
     finally:
         store.close()
+
+
+def test_migrate_command_creates_then_reports_up_to_date(pg: tuple[str, str]) -> None:
+    from click.testing import CliRunner
+
+    from datavox.cli import main
+
+    url, _ = pg
+    first = CliRunner().invoke(main, ["migrate", "--store-url", url])
+    assert first.exit_code == 0, first.output
+    assert "applied 1 (conversations and turns), 2 (" in first.output
+    again = CliRunner().invoke(main, ["migrate", "--store-url", url])
+    assert (
+        "applied none (up to date)" in again.output and f"schema version {MIGRATIONS[-1][0]}" in again.output
+    )
+    bad = CliRunner().invoke(main, ["migrate", "--store-url", "postgresql://postgres:s3cretpw@127.0.0.1:1/x"])
+    assert bad.exit_code != 0 and "s3cretpw" not in bad.output and "****" in bad.output
