@@ -173,3 +173,50 @@ def test_every_answer_to_the_held_out_set_is_a_sentence(f1_brain: Brain) -> None
     assert len(answers) > 100
     bad = [(r.q, r.answer) for r in answers if not well_formed(r.answer)]
     assert not bad, bad[:5]
+
+
+PENGUIN_CLEAN = [
+    "How many male penguins live on Biscoe island?",
+    "What is the average body mass of Gentoo penguins?",
+    "How many penguins weigh more than 5000 grams?",
+    "Which species live on both Dream and Biscoe?",
+]
+PENGUIN_SLIPS = {"male": ["mail"], "weigh": ["way"]}
+
+
+@pytest.fixture(scope="module")
+def penguins_brain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Brain]:
+    from tests.brain.conftest import settings_for
+    from tests.brain.domains.files import domain_files, import_domain
+
+    if "penguins" not in domain_files():
+        pytest.skip("palmerpenguins is not installed")
+    brain = Brain.from_settings(
+        settings_for(import_domain("penguins", tmp_path_factory.mktemp("p"))), engine="offline"
+    )
+    yield brain
+    brain.close()
+
+
+@st.composite
+def penguin_transcripts(draw: st.DrawFn) -> tuple[str, str]:
+    clean = draw(st.sampled_from(PENGUIN_CLEAN))
+    out = []
+    for w in clean.rstrip("?").split():
+        if w.lower() in PENGUIN_SLIPS and draw(st.booleans()):
+            w = draw(st.sampled_from(PENGUIN_SLIPS[w.lower()]))
+        if draw(st.integers(0, 5)) == 0:
+            w += draw(st.sampled_from([",", "."]))
+        out.append(w)
+    text = " ".join(out)
+    return clean, (text.lower() if draw(st.booleans()) else text) + draw(st.sampled_from(["?", ".", ""]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pair=penguin_transcripts())
+def test_heard_penguin_questions(penguins_brain: Brain, pair: tuple[str, str]) -> None:
+    clean, heard = pair
+    answer = penguins_brain.ask(heard)
+    assert well_formed(answer.answer), (heard, answer.answer)
+    if answer.clarify is None and answer.error is None:
+        assert answer.rows == penguins_brain.ask(clean).rows, (heard, answer.sql)

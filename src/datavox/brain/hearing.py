@@ -32,7 +32,7 @@ SOUND_ALIKES: dict[str, tuple[str, ...]] = {
     "reigned": ("rained",), "whether": ("weather",), "sun": ("sun",), "son": ("sun",), "sunny": ("sunny",),
     "sail": ("sale",), "sails": ("sales",), "by": ("buy",), "cell": ("sell",), "cells": ("sells",),
     "plain": ("plane",), "plains": ("planes",), "road": ("rode",), "weight": ("wait",), "wait": ("weight",),
-    "weigh": ("way",), "fair": ("fare",), "fare": ("fair",), "herd": ("heard",), "rays": ("race", "races"),
+    "way": ("weigh",), "fair": ("fare",), "fare": ("fair",), "herd": ("heard",), "rays": ("race", "races"),
     "raise": ("race",), "raised": ("raced",), "isle": ("aisle",), "aisle": ("isle",), "week": ("weak",),
     "peak": ("peek",), "pair": ("pear",), "pairs": ("pears",), "flower": ("flour",), "meat": ("meet",),
     "steal": ("steel",), "tied": ("tide",), "dew": ("due",), "site": ("sight",), "sight": ("site",),

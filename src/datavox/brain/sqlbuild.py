@@ -44,6 +44,7 @@ class Builder:
         self.aliases: dict[tuple[Edge, ...], str] = {}
         self.used_names: set[str] = set()
         self.select = exp.Select()
+        self._bounded = False  # the question's "more than N" is in the query
 
     # -- joins ---------------------------------------------------------------------------------------------
     def _alias_for(self, table: str) -> str:
@@ -184,6 +185,7 @@ class Builder:
             op, n = frame.threshold
             number = exp.Literal.number(int(n) if n.is_integer() else n)
             self.select = self.select.where(_COMPARE[op](this=value_expr.copy(), expression=number))
+            self._bounded = True
             said = self.p.tm(r.fact).synonyms
             shape.value_label = said[0] if said else r.fact.replace("_", " ")  # the rows counted
             self._aggregate(frame, r, exp.Count(this=exp.Star()), "count", target_alias, shape)
@@ -267,6 +269,9 @@ class Builder:
             shape.kind, shape.value_column = "value", r.column
         else:
             self._aggregate(frame, r, value_expr, agg_kind, target_alias, shape)
+        if frame.threshold is not None and "HAVING" not in self.select.sql() and not self._bounded:
+            # "more than 5000" with nothing it bounds: an answer without it would be confidently wrong.
+            raise ValueError("a bound that no number of the data takes")
         return self.select.sql(dialect=self.dialect), shape
 
     def expression(self) -> exp.Select:
@@ -528,6 +533,7 @@ class Builder:
     ) -> None:
         """ "Which drivers have more than 50 wins?": the names whose number passes the bound."""
         assert frame.threshold is not None
+        self._bounded = True
         op, n = frame.threshold
         ops = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE, "=": exp.EQ}
         number = exp.Literal.number(int(n) if n.is_integer() else n)
