@@ -42,3 +42,21 @@ def test_sleep_wakes_on_cancel_and_the_thread_token() -> None:
             cancel.check()
     assert cancel.current() is None
     cancel.sleep(0.001)
+
+
+def test_call_returns_raises_or_leaves_early() -> None:
+    assert cancel.call(lambda: 42) == 42  # no token: a plain call
+    token = CancelToken()
+    with running_under(token):
+        assert cancel.call(lambda: "done") == "done"
+        with pytest.raises(ZeroDivisionError):
+            cancel.call(lambda: 1 / 0)
+        release = threading.Event()
+        threading.Timer(0.1, token.cancel).start()
+        started = time.perf_counter()
+        with pytest.raises(Cancelled):
+            cancel.call(lambda: release.wait(5))
+        assert time.perf_counter() - started < 2
+        release.set()
+        with pytest.raises(Cancelled):
+            cancel.call(lambda: "never runs")  # already cancelled

@@ -17,6 +17,9 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Cancelled(Exception):
@@ -96,6 +99,42 @@ def check() -> None:
     token = current()
     if token is not None:
         token.check()
+
+
+def call(fn: Callable[[], T], *, name: str = "datavox-cancellable") -> T:
+    """`fn()`, but return (raising Cancelled) as soon as this thread's question is cancelled.
+
+    For a blocking call that cannot be interrupted, such as an HTTP request to the LLM: it finishes on a
+    helper thread and its result is dropped, while the caller (a brain worker every session shares) is
+    free at once instead of waiting out the request's timeout. Without a token: just `fn()`.
+    """
+    token = current()
+    if token is None:
+        return fn()
+    token.check()
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    unregister = token.on_cancel(done.set)
+    try:
+        threading.Thread(target=run, name=name, daemon=True).start()
+        done.wait()
+    finally:
+        unregister()
+    if "error" in box:
+        raise box["error"]
+    if "value" not in box:  # woken by the cancel, the call still runs: its answer is not wanted
+        raise Cancelled("cancelled")
+    value: T = box["value"]
+    return value
 
 
 def sleep(seconds: float) -> None:

@@ -25,6 +25,7 @@ Keys never reach a log line or an exception message: errors name the provider, s
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -275,11 +276,16 @@ class LlmClient:
             made += 1
             self.usage.round_trips += 1
             try:
-                response = self.client.chat.completions.create(
+                timeout = min(self.timeout_s, max(remaining, floor))
+                # cancel.call: a barge-in frees this (shared) brain thread at once; the request itself
+                # ends on its own thread and its reply is dropped.
+                create = functools.partial(
+                    self.client.chat.completions.create,
                     **kwargs,
                     extra_headers=self._extra_headers,
-                    timeout=min(self.timeout_s, max(remaining, floor)),
+                    timeout=timeout,
                 )
+                response = cancel.call(create, name="datavox-llm")
                 return response, made
             except openai.APITimeoutError:
                 last = LlmUnavailable(f"{self.provider} LLM timed out after {self.timeout_s:g} s")

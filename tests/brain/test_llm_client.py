@@ -277,3 +277,17 @@ def test_a_cancelled_question_stops_retrying(server: FakeOpenAIServer) -> None:
     with running_under(token), pytest.raises(Cancelled):
         client.chat(MESSAGES)
     assert len(server.requests) == 1
+
+
+def test_a_cancelled_question_frees_its_thread_during_the_request(server: FakeOpenAIServer) -> None:
+    """The request itself cannot be interrupted; the brain thread waiting for it is freed at once."""
+    server.script(Reply.hang(3.0))
+    settings = make_settings(provider="openai", base_url=server.url("/v1"), max_retries=0, timeout_s=10.0)
+    client = LlmClient(settings)
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel).start()
+    started = time.perf_counter()
+    with running_under(token), pytest.raises(Cancelled):
+        client.chat(MESSAGES)
+    assert time.perf_counter() - started < 1.5
+    assert len(server.requests) == 1
