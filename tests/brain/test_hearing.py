@@ -220,3 +220,12 @@ def test_heard_penguin_questions(penguins_brain: Brain, pair: tuple[str, str]) -
     assert well_formed(answer.answer), (heard, answer.answer)
     if answer.clarify is None and answer.error is None:
         assert answer.rows == penguins_brain.ask(clean).rows, (heard, answer.sql)
+
+
+def test_when_before_a_bare_year_is_no_time_clause() -> None:
+    from datavox.brain.parse import split_clause
+
+    assert split_clause("How many races did Lewis Hamilton when in 2020")[1] is None
+    assert (
+        split_clause("Which team did he drive for when he won his first title")[1] == "he won his first title"
+    )

@@ -126,6 +126,8 @@ def split_clause(question: str) -> tuple[str, str | None]:
     m = _WHEN_CLAUSE.match(text)
     if m is None or len(m.group("sub").split()) < 2 or len(m.group("main").split()) < 2:
         return question, None
+    if re.fullmatch(r"(?:in|during|of|on)\s+(?:the\s+)?(?:year\s+|season\s+)?\d{4}s?", m.group("sub")):
+        return question, None  # "... when in 2020": no clause, only a year (a misheard word before it)
     return m.group("main"), m.group("sub")
 
 
