@@ -61,3 +61,11 @@ def test_follow_up_questions_are_rewritten_word_for_word() -> None:
     said = "How many did he win in 2023?"
     assert phrasing.replace_year("How many did he win that year?", 2019, 2023) == said
     assert phrasing.replace_year("How many did he win?", 2019, 2023) is None
+
+
+def test_count_of_a_proper_noun_keeps_it_whole() -> None:
+    from datavox.brain.phrasing import count_answer
+
+    assert count_answer("How many Grands Prix took place in the 1980s?", "26", [], False) == (
+        "26 Grands Prix took place in the 1980s."
+    )

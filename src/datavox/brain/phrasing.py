@@ -233,7 +233,15 @@ def count_answer(question: str, number: str, names: list[str], one: bool) -> str
     noun = " ".join(w[2:j])
     if noun.lower() == "times":
         return _times_answer(w, j, number, names)
-    caps = next((i for i in range(3, j) if w[i][:1].isupper() or w[i].lower() in _PRONOUNS), None)
+    # A capitalised word that continues the counted noun ("Grands Prix") is no subject.
+    caps = next(
+        (
+            i
+            for i in range(3, j)
+            if (w[i][:1].isupper() and not w[i - 1][:1].isupper()) or w[i].lower() in _PRONOUNS
+        ),
+        None,
+    )
     if caps is not None and w[j].lower() not in _AUX:
         # "how many races Verstappen won in 2021" (no auxiliary): the name before the verb is the subject.
         noun = " ".join(w[2:caps])
