@@ -30,6 +30,8 @@ def test_capacity_from_the_measured_turn() -> None:
     assert adm.capacity == 8  # 2 × 5 = 10, held at realtime.max_sessions
     adm.measured(1500)
     assert adm.capacity == 2  # a slow machine still takes one session per worker
+    adm.measured(280, tts_ms=180)  # a sentence a worker may have just started is waited out first
+    assert adm.capacity == 4  # 2 × floor((1000 - 180) / 280)
     assert Admission(workers=2, budget_ms=1000, configured=3).capacity == 3
 
 
