@@ -12,7 +12,7 @@ import pytest
 from datavox.data import wordlist
 from datavox.data.connect import parse_url
 from datavox.data.schema import introspect
-from datavox.data.semantic import generate
+from datavox.data.semantic import SemanticModel, generate
 from datavox.data.semantic_gen import forms
 
 
@@ -25,7 +25,10 @@ def league(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "CREATE TABLE acme_players (id VARCHAR, name VARCHAR, date_of_birth DATE,"
         " nationality_country_id VARCHAR, total_match_entries INT, total_match_wins INT)"
     )
-    con.execute("CREATE TABLE acme_clubs (id VARCHAR, name VARCHAR, full_name VARCHAR, country_id VARCHAR)")
+    con.execute(
+        "CREATE TABLE acme_clubs (id VARCHAR, name VARCHAR, full_name VARCHAR, code VARCHAR,"
+        " country_id VARCHAR)"
+    )
     con.execute("CREATE TABLE acme_sponsors (id VARCHAR, name VARCHAR)")
     con.execute("CREATE TABLE acme_seasons (year INT)")
     con.execute("INSERT INTO acme_seasons VALUES (2020), (2021)")
@@ -54,10 +57,10 @@ def league(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     con.executemany("INSERT INTO acme_players VALUES (?, ?, ?, ?, ?, ?)", players)
     con.executemany(
-        "INSERT INTO acme_clubs VALUES (?, ?, ?, ?)",
+        "INSERT INTO acme_clubs VALUES (?, ?, ?, ?, ?)",
         [
-            ("red", "Red Rockets", "Red Rockets Formula Club", "nowhere"),
-            ("blue", "Blue Bolts", "Blue Bolts Formula Club", "elsewhere"),
+            ("red", "Red Rockets", "Red Rockets Formula Club", "RED", "nowhere"),
+            ("blue", "Blue Bolts", "Blue Bolts Formula Club", "BB", "elsewhere"),
         ],
     )
     con.executemany(
@@ -203,3 +206,12 @@ def test_everyday_words_written_plainly_are_no_part_of_a_name(league: Path) -> N
     assert "World Wide Racing" in named("Which players drove for World?")  # written as a name
     assert "World Wide Racing" in named("which players drove for world")  # no capitals: case says nothing
     assert "Ann Arbor" in named("How many matches did arbor win?")  # not an everyday word
+    # Codes are names when written in capitals, even short ones; an everyday word written plainly is not.
+    assert model_of(league).tables["acme_clubs"].columns["code"].link is True
+    assert {"RED", "BB"} <= named("Did RED or BB win more matches?")
+    assert "RED" not in named("Which club plays in red?")
+    assert "RED" not in named("which club plays in red")  # no capitals: a code that is a word is not linked
+
+
+def model_of(league: Path) -> SemanticModel:
+    return generate(introspect(parse_url(f"duckdb:///{league}")))

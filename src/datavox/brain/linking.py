@@ -186,6 +186,11 @@ class ValueIndex:
             code = len(words[0]) < 3 and value.isupper() and lemma(words[0]) not in self.vocabulary
             if is_schema_word and (table, column) not in self.entity_columns and not code:
                 continue
+            # A code ("GET", "SET") is written in capitals; "get" written plainly is the verb. Without
+            # capitals anywhere in the question, only a code that is no everyday word counts ("lax").
+            plainly = all(w in lower for w in words) if lower else key in self.common
+            if value.isupper() and len(value) <= 4 and plainly:
+                continue
             out.append(self._vm(table, column, value, 1.0, span, key))
         if out:
             return out

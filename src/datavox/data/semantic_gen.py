@@ -133,6 +133,8 @@ class Generator:
             label = table.column(tm.entity[0]) if tm.entity else None
             if role == "dimension" and col.is_text and not_spoken(col, tm, label):
                 cm.link = False
+            elif role == "dimension" and col.is_text and codes(col):
+                cm.link = True  # "LAX", "AK": names when said in capitals (short ones are not word-like)
             tm.columns[col.name] = cm
         tm.order_by = self.order_by(table, tm)
         label = table.column(tm.entity[0]) if tm.entity else None
@@ -383,15 +385,22 @@ PERSON_NAME_PARTS = ("first_name", "last_name", "full_name", "surname", "given_n
 
 
 def not_spoken(col: Column, tm: TableModel, label: Column | None = None) -> bool:
-    """Text that names nothing people say: short capital codes ("HAM", "GET"); the parts of a person's
-    name beside the name people use (a question saying "Williams" means the team, not a driver's surname);
-    and long forms that only decorate the row's name ("Renault Sport Formula One Team" for "Renault": its
-    extra words would make "Formula One" in a question name that team)."""
+    """Text that names nothing people say: the parts of a person's name beside the name people use (a
+    question saying "Williams" means the team, not a driver's surname), and long forms that only decorate
+    the row's name ("Renault Sport Formula One Team" for "Renault": its extra words would make "Formula
+    One" in a question name that team)."""
     values = [v for v in (col.distinct or col.samples or []) if isinstance(v, str)]
-    codes = bool(values) and all(len(v) <= 4 and v.isupper() for v in values[:200])
-    if codes or (tm.person and bool(tm.entity) and identifier(col.name) in PERSON_NAME_PARTS):
+    if tm.person and bool(tm.entity) and identifier(col.name) in PERSON_NAME_PARTS:
         return True
     return label is not None and label is not col and decorates(values, label.distinct or [])
+
+
+def codes(col: Column) -> bool:
+    """Short capital codes ("LAX", "AK", "HAM"): linked, but only where a question writes them in capitals."""
+    values = [v for v in (col.distinct or []) if isinstance(v, str)]
+    sample = values[:200]
+    coded = [v for v in sample if 1 < len(v) <= 4 and v.isalnum() and v.isupper()]
+    return len(sample) >= 2 and len(coded) >= 0.95 * len(sample)
 
 
 def decorates(longer: list[str], names: list[str]) -> bool:
