@@ -208,3 +208,21 @@ def test_bounds_on_each_row_counted(weather: tuple[Brain, Path], penguins: tuple
     heavy = pbrain.ask("How many penguins weigh more than 5000 grams?")
     assert heavy.rows == [[_one(pdb, "select count(*) from penguins where body_mass_g > 5000")]]
     assert heavy.answer == f"{heavy.rows[0][0]} penguins weigh more than 5000 grams."
+
+
+def test_which_year_had_the_most(weather: tuple[Brain, Path], f1_brain: Brain, f1_db: Path) -> None:
+    brain, db = weather
+    wettest = brain.ask("Which year had the most precipitation?")
+    gold = _one(
+        db, "select year(date) from seattle_weather group by 1 order by sum(precipitation) desc limit 1"
+    )
+    assert [r[0] for r in wettest.rows] == [gold]
+    seasons = f1_brain.ask("Which season did Lewis Hamilton win the most races?")
+    with duckdb.connect(str(f1_db), read_only=True) as con:
+        per = con.execute(
+            "select r.year, count(*) from races_race_results r join drivers d on d.id=r.driver_id "
+            "where r.position_number=1 and d.name='Lewis Hamilton' group by 1"
+        ).fetchall()
+    best = max(n for _, n in per)
+    assert sorted(r[0] for r in seasons.rows) == sorted(y for y, n in per if n == best)
+    assert well_formed(seasons.answer) and "each" in seasons.answer

@@ -220,6 +220,11 @@ def _speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: 
             )
             return f"{n1} has {more}, with {v1} against {v2.split(' ')[0]} for {n2}{for_words(shape)}."
         listed = join_names([f"{n} with {v}" for n, v in parts])
+        distinct = {str(cell(r, shape.value_column, 1)) for r in rows}
+        if kind == "top" and len(rows) > 1 and len(distinct) == 1 and not shape.limit:
+            # A tie for the best ("Which season did he win the most races?"): every one, the number once.
+            tied = join_names([n for n, _ in parts] + (["others"] if len(rows) > MAX_LISTED else []))
+            return f"{tied}, with {parts[0][1]} each{for_words(shape)}."
         if kind == "top" and len(rows) > 1:
             return f"The top {len(rows)}{for_words(shape)}: {listed}."
         return f"{listed}{about}."

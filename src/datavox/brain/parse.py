@@ -189,6 +189,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     _ordinals_and_order(frame, masked, used)
     _references(frame, masked, used)
     _per(frame, masked, used)
+    _which_year(frame, words, used)
     _single(frame, masked, used)
     frame.compare = _is_comparison(frame, words, index)
     _alphabetical(frame, words, used)
@@ -467,6 +468,16 @@ def _per(frame: Frame, words: list[str], used: set[int]) -> None:
             frame.per = lemma(words[i + 2])
             used.update({i, i + 1, i + 2})
             return
+
+
+def _which_year(frame: Frame, words: list[str], used: set[int]) -> None:
+    """ "Which year had the most precipitation?": the years ranked by the number, the best one."""
+    i = frame.after_qword
+    if frame.per or not frame.order or frame.qword not in ("which", "what") or frame.top_n:
+        return
+    if i < len(words) and words[i] in ("year", "season") and i not in used:
+        frame.per = "year"
+        used.add(i)
 
 
 def _single(frame: Frame, words: list[str], used: set[int]) -> None:

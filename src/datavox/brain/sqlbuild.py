@@ -568,6 +568,24 @@ class Builder:
         metric = _ident(shape.value_label or "value")
         name = "year" if frame.per in ("year", "season") else "name"
         self.select = self.select.select(key.as_(name), agg.as_(metric)).group_by(key.copy())
+        if frame.order:
+            # "Which year had the most precipitation?": the best year, and every year tied with it.
+            best = (exp.Max if frame.order == "max" else exp.Min)(this=exp.column(metric))
+            grouped = self.select
+
+            def sub(name_: str) -> exp.Subquery:
+                return exp.Subquery(this=grouped.copy(), alias=exp.TableAlias(this=exp.to_identifier(name_)))
+
+            top = exp.select(best).from_(sub("all_years"))
+            self.select = (
+                exp.select("*")
+                .from_(sub("years"))
+                .where(exp.EQ(this=exp.column(metric), expression=exp.Subquery(this=top)))
+                .order_by(exp.column(name))
+                .limit(10)
+            )
+            shape.kind, shape.name_column, shape.value_column = "top", name, metric
+            return
         if name == "year":
             self.select = self.select.order_by(exp.column(name))
         else:
