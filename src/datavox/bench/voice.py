@@ -13,24 +13,23 @@ answer) is the baseline, with the ratio.
 from __future__ import annotations
 
 import asyncio
-import random
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
+from datavox.bench.voice_levels import Level, barge_in_run, run_level
 from datavox.cli import db_option, settings_from
 from datavox.config import Settings
 from datavox.types import Answer, HistoryTurn, Intent
 from datavox.voice.audio import Pcm, from_bytes, resample
-from datavox.voice.clients import Conversation, RtcConversation, TurnResult, WsConversation, mint, speech_end
+from datavox.voice.clients import TurnResult, speech_end
 from datavox.voice.tts import split_sentences
 
 # Questions the F1 database answers; each session starts at a different one.
@@ -54,7 +53,6 @@ STAND_IN = {
     "constructor": "Mercedes won the 2019 constructors' championship.",
     "Monaco": "Lewis Hamilton won the 2019 Monaco Grand Prix.",
 }
-REFUSED = ("engine_busy", "session_limit", "HTTP 429", "HTTP 503")
 
 
 class StandInBrain:
@@ -110,10 +108,6 @@ def summary(values: list[float]) -> str:
     return f"median {statistics.median(values):5.0f} ms  p95 {pct(values, 0.95):5.0f} ms  (n={len(values)})"
 
 
-def normalise(text: str) -> str:
-    return "".join(c for c in text.lower() if c.isalnum() or c == " ").replace("  ", " ").strip()
-
-
 def spoken_questions(tts: Any, texts: list[str]) -> list[Pcm]:
     """Each question as the user says it: 300 ms of silence, the speech, 100 ms of its own tail."""
     clips = []
@@ -121,112 +115,6 @@ def spoken_questions(tts: Any, texts: list[str]) -> list[Pcm]:
         pcm = resample(from_bytes(tts.synthesize(text)), tts.sample_rate, 16_000)
         clips.append(np.concatenate([np.zeros(4800, np.int16), pcm[: speech_end(pcm, 16_000) + 1600]]))
     return clips
-
-
-@dataclass
-class Level:
-    transport: str
-    sessions: int
-    latencies: list[float] = field(default_factory=list)
-    refused: int = 0
-    failed: list[str] = field(default_factory=list)
-    misheard: int = 0
-    peak_rss_mb: float = 0.0
-    cpu_s: float = 0.0
-    wall_s: float = 0.0
-
-
-class RssWatch:
-    """Samples a process's RSS every 100 ms in a thread; `peak` in MB."""
-
-    def __init__(self, pid: int) -> None:
-        import psutil
-
-        self.proc = psutil.Process(pid)
-        self.peak = self.proc.memory_info().rss / 2**20
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="dv-rss")
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self.peak = max(self.peak, self.proc.memory_info().rss / 2**20)
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
-
-
-def connect_kind(transport: str) -> type[Conversation]:
-    return RtcConversation if transport == "webrtc" else WsConversation
-
-
-async def one_session(
-    transport: str,
-    base: str,
-    clips: list[tuple[str, Pcm]],
-    delay: float,
-    rng: random.Random,
-    level: Level,
-    show: Callable[[str, TurnResult], None],
-) -> None:
-    await asyncio.sleep(delay)
-    try:
-        secret = await mint(base)
-        conv: Conversation = connect_kind(transport)(base, secret)  # type: ignore[call-arg]
-        await conv.connect()
-    except Exception as exc:
-        if any(code in str(exc) for code in REFUSED) or "429" in str(exc) or "503" in str(exc):
-            level.refused += 1
-        else:
-            level.failed.append(f"connect: {exc}")
-        return
-    try:
-        for text, pcm in clips:
-            r = await conv.ask(pcm, timeout_s=30)
-            if r.error and any(code in r.error for code in REFUSED) and not r.of("response.done"):
-                level.refused += 1
-                return
-            if r.latency_ms is None:
-                level.failed.append(r.error or "no audio")
-            else:
-                level.latencies.append(r.latency_ms)
-                if normalise(r.transcript) != normalise(text):
-                    level.misheard += 1
-            show(text, r)
-            await asyncio.sleep(rng.uniform(0.3, 1.2))  # the user thinks before the next question
-    finally:
-        await conv.close()
-
-
-async def run_level(
-    transport: str,
-    base: str,
-    server_pid: int,
-    clips: list[tuple[str, Pcm]],
-    sessions: int,
-    per_session: int,
-    show: Callable[[str, TurnResult], None],
-) -> Level:
-    import psutil
-
-    level = Level(transport, sessions)
-    rng = random.Random(sessions * 7919 + len(transport))
-    proc = psutil.Process(server_pid)
-    cpu0 = sum(proc.cpu_times()[:2])
-    watch = RssWatch(server_pid)
-    t0 = time.perf_counter()
-    jobs = []
-    for i in range(sessions):
-        mine = [clips[(i * 3 + k) % len(clips)] for k in range(per_session)]
-        delay = rng.uniform(0, 2.0) if i else 0.0  # staggered starts: nobody stops talking in step
-        jobs.append(one_session(transport, base, mine, delay, random.Random(rng.random()), level, show))
-    await asyncio.gather(*jobs)
-    level.wall_s = time.perf_counter() - t0
-    level.peak_rss_mb = watch.stop()
-    level.cpu_s = sum(proc.cpu_times()[:2]) - cpu0
-    return level
 
 
 def cascade(
@@ -274,6 +162,7 @@ async def bench(
     workdir: str,
     *,
     verbose: bool = False,
+    barge_ins: int = 4,
 ) -> None:
     from datavox.bench.voice_server import load_note, server_process
     from datavox.voice.models import get_models
@@ -322,6 +211,14 @@ async def bench(
                 click.echo(
                     f"  server peak RSS {level.peak_rss_mb:.0f} MB; server CPU {level.cpu_s:.1f} s over "
                     f"{level.wall_s:.1f} s ({level.cpu_s / level.wall_s * 100:.0f}% of one core)"
+                )
+        if barge_ins and "webrtc" in transports:
+            cut = await barge_in_run(server.base, clips, barge_ins)
+            if cut:
+                click.echo(
+                    f"\n== barge-in over WebRTC, one session, {len(cut)} interruptions 600 ms into the "
+                    "answer: answer audio the client got after the user's first loud sample: median "
+                    f"{statistics.median(cut):.0f} ms, max {max(cut):.0f} ms (aim: <= 100 ms)"
                 )
         click.echo(f"\nmachine: {load_note()} after the sessions")
     prompt = ", ".join(["Max Verstappen", "Lewis Hamilton", "Sebastian Vettel", "Michael Schumacher"])
@@ -386,11 +283,18 @@ def report(results: list[Level], base_lat: list[float], idle_rss: float) -> None
 )
 @click.option("--sessions", "levels", default="1,2,4,6,8", show_default=True, help="Concurrency levels.")
 @click.option("--transports", default="websocket,webrtc", show_default=True)
+@click.option("--barge-ins", default=4, show_default=True, help="WebRTC answers interrupted (0: none).")
 @click.option("--verbose", "-v", is_flag=True, help="Print every turn with its stages.")
 @db_option
 @click.pass_context
 def command(
-    ctx: click.Context, questions: int, levels: str, transports: str, verbose: bool, db: str | None
+    ctx: click.Context,
+    questions: int,
+    levels: str,
+    transports: str,
+    barge_ins: int,
+    verbose: bool,
+    db: str | None,
 ) -> None:
     """End of speech to first answer audio, over WebRTC and WebSocket, against a sequential cascade."""
     settings = settings_from(ctx, db)
@@ -403,5 +307,6 @@ def command(
                 [x.strip() for x in transports.split(",") if x.strip()],
                 workdir,
                 verbose=verbose,
+                barge_ins=barge_ins,
             )
         )

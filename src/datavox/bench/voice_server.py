@@ -81,6 +81,11 @@ def _serve(settings: Settings, port: int, queue: Any, ready: Any, app_mode: bool
             names = collections.Counter(
                 re.sub(r"[-_ ]?\d+(_\d+)?$", "", t.name) for t in threading.enumerate()
             )
+            # native threads too (onnxruntime, CTranslate2, DuckDB...), by the name the OS knows
+            with contextlib.suppress(OSError):
+                for task in os.listdir("/proc/self/task"):
+                    with open(f"/proc/self/task/{task}/comm", encoding="utf-8") as fh:
+                        names["os:" + re.sub(r"[-_ ]?\d+$", "", fh.read().strip())] += 1
             return {"tasks": len(asyncio.all_tasks()), "sessions": sessions, "threads": dict(names)}
 
         app.router.routes.insert(0, app.router.routes.pop())  # before the page's catch-all routes
@@ -118,7 +123,7 @@ def server_process(
     settings: Settings, *, app_mode: bool = False, timeout_s: float = 180
 ) -> Iterator[ServerProcess]:
     """Start the engine's server in a child process on a free loopback port; stop it on exit."""
-    from datavox.voice.clients import free_port
+    from datavox.voice.serving import free_port
 
     ctx = mp.get_context("spawn")
     queue, ready = ctx.Queue(), ctx.Queue()

@@ -14,7 +14,6 @@ import contextlib
 import fractions
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import av
@@ -25,6 +24,7 @@ from datavox.realtime import protocol as p
 from datavox.voice.audio import Pcm, b64_to_pcm, pcm_to_b64
 from datavox.voice.client_audio import FRAME_MS, Mic, TurnResult, speech_end
 from datavox.voice.media import loud_at
+from datavox.voice.serving import serve_in_thread
 
 __all__ = [
     "Conversation",
@@ -63,6 +63,7 @@ class Conversation:
         self._tasks: list[asyncio.Task[Any]] = []
         self.pending: asyncio.Future[float] | None = None  # an interruption, said after the last question
         self.closed = False
+        self.gone = asyncio.Event()  # the server ended the connection
 
     async def connect(self) -> None:
         raise NotImplementedError
@@ -118,7 +119,7 @@ class Conversation:
         self._done.clear()
         self._stopped.clear()
         try:
-            turn.speech_end_at = await asyncio.wait_for(self.mic.say(pcm16k), timeout_s)
+            turn.speech_end_at = await self._said(self.mic.say(pcm16k), timeout_s)
             deadline = time.monotonic() + timeout_s
             if barge_in is not None:
                 # (response.done may come first: the answer is generated faster than it plays)
@@ -134,10 +135,7 @@ class Conversation:
                         await asyncio.sleep(0.002)
                     turn.barge_in_at = self.mic.first_loud_at
             await asyncio.wait_for(self._done.wait(), max(0.1, deadline - time.monotonic()))
-            if self.transport == "webrtc":
-                with contextlib.suppress(TimeoutError):
-                    # the answer played out (stopped) or was cut (cleared)
-                    await asyncio.wait_for(self._stopped.wait(), wait_audio_s)
+            await self._played_out(wait_audio_s)
             if turn.barge_in_at is not None:
                 await asyncio.sleep(0.3)  # audio still in flight when the server cut it
         except TimeoutError:
@@ -158,15 +156,30 @@ class Conversation:
         try:
             turn.speech_end_at = await asyncio.wait_for(self.pending, timeout_s)
             await asyncio.wait_for(self._done.wait(), timeout_s)
-            if self.transport == "webrtc":
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopped.wait(), wait_audio_s)
+            await self._played_out(wait_audio_s)
         except TimeoutError:
             turn.error = turn.error or "no response.done before the timeout"
         finally:
             self._turn = None
             self.pending = None
         return turn
+
+    async def _played_out(self, limit_s: float) -> None:
+        """Until the answer has been heard (a user listens before asking again) or was cut."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), limit_s)  # output_audio_buffer.stopped/cleared
+
+    async def _said(self, spoken: asyncio.Future[float], timeout_s: float) -> float:
+        """When the clip's speech ended; TimeoutError when the server hung up or time ran out first."""
+        gone = asyncio.ensure_future(self.gone.wait())
+        try:
+            waiters: set[asyncio.Future[Any]] = {spoken, gone}
+            await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if not spoken.done():
+            raise TimeoutError
+        return spoken.result()
 
     async def close(self) -> None:
         self.closed = True
@@ -197,6 +210,10 @@ class WsConversation(Conversation):
         await self._ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
         self._tasks += [asyncio.create_task(self._read()), asyncio.create_task(self._send())]
 
+    async def _played_out(self, limit_s: float) -> None:
+        # the deltas come faster than real time: the client plays them until `_play_until`
+        await asyncio.sleep(min(limit_s, max(0.0, self._play_until - time.monotonic())))
+
     async def _read(self) -> None:
         with contextlib.suppress(Exception):
             async for raw in self._ws:
@@ -210,6 +227,7 @@ class WsConversation(Conversation):
                 elif event.get("type") == "input_audio_buffer.speech_started":
                     self._play_until = 0.0  # a client stops its playback when the user talks
                 self._on_event(event)
+        self.gone.set()
         self._done.set()
 
     async def _send(self) -> None:
@@ -268,6 +286,13 @@ class RtcConversation(Conversation):
                 return frame
 
         pc = self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+        @pc.on("connectionstatechange")  # type: ignore[untyped-decorator]
+        def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                self.gone.set()
+                self._done.set()
+
         channel = pc.createDataChannel("oai-events")
         channel.on("message", lambda raw: self._on_event(json.loads(raw)))
 
@@ -342,43 +367,3 @@ async def rtc_turn(
     finally:
         await conv.close()
     return result
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def serve_in_thread(engine: Any, *, setup: Any = None, **router_kw: Any) -> Iterator[str]:
-    """uvicorn on a free loopback port in a background thread, serving the realtime router; yields its URL."""
-    import threading
-
-    import uvicorn
-    from fastapi import FastAPI
-
-    from datavox.voice.routes import create_router
-
-    app = FastAPI()
-    app.include_router(create_router(engine, **router_kw))
-    if setup is not None:
-        setup(app)  # extra routes, e.g. a test page
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name="dv-uvicorn")
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
