@@ -226,3 +226,14 @@ def test_which_year_had_the_most(weather: tuple[Brain, Path], f1_brain: Brain, f
     best = max(n for _, n in per)
     assert sorted(r[0] for r in seasons.rows) == sorted(y for y, n in per if n == best)
     assert well_formed(seasons.answer) and "each" in seasons.answer
+
+
+def test_abbreviated_columns_said_in_full(weather: tuple[Brain, Path]) -> None:
+    brain, db = weather
+    high = brain.ask("What was the highest maximum temperature in 2015?")
+    assert high.rows == [[_one(db, "select max(temp_max) from seattle_weather where year(date)=2015")]]
+    low = brain.ask("What was the lowest minimum temperature recorded?")
+    assert low.rows == [[_one(db, "select min(temp_min) from seattle_weather")]]
+    avg = brain.ask("What was the average maximum temperature in 2014?")
+    gold = _one(db, "select avg(temp_max) from seattle_weather where year(date)=2014")
+    assert avg.rows[0][0] == pytest.approx(gold)

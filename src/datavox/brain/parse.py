@@ -100,6 +100,8 @@ class Frame:
     single: str = ""  # "the most wins in a single season": the lemma of the period ranked one by one
     age: str = ""  # young | old: "the youngest winner", ranked by age
     mode: bool = False  # "the most common weather": the value that occurs most often
+    # "maximum"/"minimum" said: also a word of a column's name ("temp_max": "the average maximum temperature")
+    direction: str = ""
     # "the heaviest penguin", "the windiest day": a superlative that names what it ranks by (the words of
     # that property: "weight", "mass"); each row on its own, not summed.
     hints: list[str] = field(default_factory=list)
@@ -187,6 +189,8 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     degree.superlative(frame, masked, used)
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     _ordinals_and_order(frame, masked, used)
+    if frame.direction and frame.agg in ("avg", "sum") and not frame.top_n:
+        frame.order = ""  # "the average maximum temperature": an average of the maximum column, no ranking
     _references(frame, masked, used)
     _per(frame, masked, used)
     _which_year(frame, words, used)
@@ -409,10 +413,14 @@ def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:
             elif word not in ("best",):
                 frame.order = "max"
                 used.add(i)
+                if word in ("max", "maximum"):
+                    frame.direction = "max"
             # Otherwise "best" stays a word of the question: "best championship finish" may be a column.
         elif word in _MIN_WORDS or (lem == "few" and prev != "a"):
             frame.order = "min"
             used.add(i)
+            if word in ("min", "minimum"):
+                frame.direction = "min"
         if word.isdigit() and len(word) <= 2 and prev in ("the", "top") and frame.top_n is None:
             frame.top_n = int(word)
             used.add(i)

@@ -61,6 +61,7 @@ class Vocabulary:
                     continue
                 names = (cm.synonyms if cm else []) or [words(identifier(col.name))]
                 names = [*names, *_without_units(names)]
+                names = [*names, *_expanded(names)]
                 if col.is_temporal and role == "time":
                     names = [*names, "day", "date"]  # the rows of a table of days: "how many rainy days"
                 vocab.columns[(tname, col.name)] = _sets(names)
@@ -81,6 +82,30 @@ def words_of(column: str) -> list[str]:
     """A column's name as words, its unit left out: "body_mass_g" → ["body", "mass"]."""
     parts = fold(words(identifier(column))).split()
     return parts[:-1] if len(parts) > 1 and parts[-1] in _UNITS else parts
+
+
+# Abbreviations in column names, said in full ("temp_max" → "maximum temperature").
+_ABBREVIATIONS = {
+    "temp": "temperature", "max": "maximum", "min": "minimum", "avg": "average", "qty": "quantity",
+    "amt": "amount", "num": "number", "pct": "percent", "dept": "department", "desc": "description",
+    "yr": "year", "precip": "precipitation", "pop": "population", "pos": "position", "pts": "points",
+}  # fmt: skip
+_DIRECTIONS = frozenset({"max", "maximum", "min", "minimum"})
+
+
+def _expanded(phrases: list[str]) -> list[str]:
+    """The phrase with its abbreviations in full, and that without a maximum/minimum word (which the
+    question's own "maximum" says: the parser reads it as a direction, see `Frame.direction`)."""
+    out = []
+    for p in phrases:
+        parts = fold(p).split()
+        full = [_ABBREVIATIONS.get(w, w) for w in parts]
+        if full != parts:
+            out.append(" ".join(full))
+        bare = [w for w in full if w not in _DIRECTIONS]
+        if bare and len(bare) < len(full):
+            out.append(" ".join(bare))
+    return out
 
 
 def _without_units(phrases: list[str]) -> list[str]:
@@ -432,6 +457,12 @@ class Planner:
             score -= 2.0
         if frame.ordinal is not None or frame.qword == "where":
             score += 1.0 if self._rank_column(fact, column) else -1.0
+        if frame.direction and column is not None:
+            # "the highest maximum temperature": temp_max, not temp_min, though both are "temperature".
+            column_words = set(words_of(column))
+            along = {"max", "maximum"} if frame.direction == "max" else {"min", "minimum"}
+            against = {"min", "minimum"} if frame.direction == "max" else {"max", "maximum"}
+            score += 0.5 if column_words & along else -0.5 if column_words & against else 0.0
         if frame.threshold is not None and column is not None and self.role(fact, column) == "measure":
             score += 1.0  # "more than 20 millimetres of precipitation": the bound is on the number named
         if measure is None and column is None and fact not in t_hits and target.table != fact:
