@@ -183,6 +183,12 @@ def test_refusal_says_what_was_understood_and_suggests_a_question_that_works(lea
         assert "acme" not in suggested.lower() and "Ann Arbor" in suggested
         checked = brain.ask(suggested)  # the suggestion is a question the engine really answers
         assert checked.sql is not None and checked.rows and checked.rows[0][0] not in (None, 0), suggested
+        # With no examples in the model, the ones offered for "what can I ask?" are answered ones too.
+        examples = brain.offline.examples
+        assert examples and not any("acme" in q.lower() or "rows" in q for q in examples)
+        for question in examples:
+            assert brain.ask(question).rows, question
+        assert any(q in brain.ask("What can you help me with?").answer for q in examples)
     finally:
         brain.close()
 

@@ -65,6 +65,8 @@ class OfflineEngine:
         self.hearing = Hearing(data_words(self.index), self._name_spans)
         self.compound = Compound(self.ask_one, run, dialect)
         self.profiler = Profiler(catalog, model, self.graph, run, dialect)
+        if not model.examples:  # questions in the data's words that this engine has answered
+            self.examples = refusal.example_questions(self) or self.examples
 
     # -- the turn ------------------------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:

@@ -124,3 +124,48 @@ def refusal_text(engine: OfflineEngine, frame: Frame | None) -> str:
         else "Sorry, I didn't understand that question about the data."
     )
     return f'{head} You could ask, for example: "{hint}"' if hint else head
+
+
+def example_questions(engine: OfflineEngine, n: int = 4) -> list[str]:
+    """Questions to suggest on a model that lists none ("what can I ask?"), in the data's words and each
+    answered by the engine first: the things most tables point at, their largest totals, their counts."""
+    model, catalog = engine.model, engine.catalog
+    pointed: dict[str, int] = {}
+    for rel in model.relationships:
+        pointed[rel.to_table] = pointed.get(rel.to_table, 0) + 1
+    named = [t for t, tm in model.tables.items() if tm.exposed and tm.entity and t in catalog.tables]
+    named.sort(key=lambda t: (not model.tables[t].person, -pointed.get(t, 0), t))
+    candidates: list[str] = []
+    for t in named[:4]:
+        tm = model.tables[t]
+        plural = noun(tm, t)
+        single = next((w for w in tm.synonyms[:2] if not w.endswith("s")), plural)
+        totals = [c for c, cm in tm.columns.items() if cm.role == "measure" and cm.synonyms]
+        totals.sort(key=lambda c: not c.lower().startswith(("total", "num", "count")))
+        if totals:
+            candidates.append(f"Which {single} has the most {tm.columns[totals[0]].synonyms[-1]}?")
+        candidates.append(f"How many {plural} are there?")
+    # Tables of facts without names (a single imported CSV): their count, a dimension's largest group and
+    # a measure's average.
+    facts = [t for t, tm in model.tables.items() if tm.exposed and not tm.entity and t in catalog.tables]
+    facts.sort(key=lambda t: -catalog.tables[t].rows)
+    for t in facts[:2]:
+        tm = model.tables[t]
+        plural = noun(tm, t)
+        candidates.append(f"How many {plural} are there?")
+        for c in catalog.tables[t].columns:
+            cm = tm.columns.get(c.name)
+            if cm is None or (not cm.synonyms and "_" in c.name):
+                continue
+            said = min(cm.synonyms or [c.name], key=len)  # "bill length", not "bill length mm"
+            if cm.role == "dimension" and c.distinct and 1 < len(c.distinct) <= 20:
+                candidates.append(f"Which {said} has the most {plural}?")
+            elif cm.role == "measure":
+                candidates.append(f"What is the average {said}?")
+    out: list[str] = []
+    for question in candidates:
+        if len(out) >= n:
+            break
+        if answers(engine, question):
+            out.append(question)
+    return out
