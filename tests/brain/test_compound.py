@@ -237,3 +237,17 @@ def test_abbreviated_columns_said_in_full(weather: tuple[Brain, Path]) -> None:
     avg = brain.ask("What was the average maximum temperature in 2014?")
     gold = _one(db, "select avg(temp_max) from seattle_weather where year(date)=2014")
     assert avg.rows[0][0] == pytest.approx(gold)
+
+
+def test_ties_for_the_best_are_all_said(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("Who won the most races in 2010?")
+    with duckdb.connect(str(f1_db), read_only=True) as con:
+        per = con.execute(
+            "select d.name, count(*) from races_race_results r join drivers d on d.id=r.driver_id "
+            "where r.position_number=1 and r.year=2010 group by 1"
+        ).fetchall()
+    best = max(n for _, n in per)
+    tied = {name for name, n in per if n == best}
+    assert {r[0] for r in answer.rows} == tied
+    if len(tied) > 1:
+        assert answer.answer.endswith(f"with {best} each.") and well_formed(answer.answer)

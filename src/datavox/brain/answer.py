@@ -221,9 +221,12 @@ def _speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: 
             return f"{n1} has {more}, with {v1} against {v2.split(' ')[0]} for {n2}{for_words(shape)}."
         listed = join_names([f"{n} with {v}" for n, v in parts])
         distinct = {str(cell(r, shape.value_column, 1)) for r in rows}
-        if kind == "top" and len(rows) > 1 and len(distinct) == 1 and not shape.limit:
+        if kind == "top" and len(rows) > 1 and len(distinct) == 1 and (shape.limit or 1) == 1:
             # A tie for the best ("Which season did he win the most races?"): every one, the number once.
             tied = join_names([n for n, _ in parts] + (["others"] if len(rows) > MAX_LISTED else []))
+            echo = phrasing.subject_answer(question, tied, True) if question else None
+            if echo and phrasing.well_formed(echo):
+                return _close(echo, f"with {say_number(cell(rows[0], shape.value_column, 1))} each")
             return f"{tied}, with {parts[0][1]} each{for_words(shape)}."
         if kind == "top" and len(rows) > 1:
             return f"The top {len(rows)}{for_words(shape)}: {listed}."

@@ -222,10 +222,18 @@ class Compound:
         query = sqlglot.parse_one(main.sql, read=self.dialect)
         if others is None or not isinstance(query, exp.Select):
             return None
-        name = _bare(query.expressions[0])
-        if name.sql() != _bare(others.expressions[0]).sql():
+        name_sql = _bare(others.expressions[0]).sql()
+        # The ranking's own query (inside the "ties" wrapper too): the names it ranks must not be the others.
+        ranked = [
+            sel
+            for sel in query.find_all(exp.Select)
+            if sel.expressions and _bare(sel.expressions[0]).sql() == name_sql and sel.args.get("group")
+        ]
+        if not ranked:
             return None
-        query = query.where(exp.Not(this=exp.In(this=name.copy(), query=exp.Subquery(this=others))))
+        for sel in ranked:
+            name = _bare(sel.expressions[0]).copy()
+            sel.where(exp.Not(this=exp.In(this=name, query=exp.Subquery(this=others.copy()))), copy=False)
         sql = query.sql(dialect=self.dialect)
         result = self.run(sql)
         if not result.rows:

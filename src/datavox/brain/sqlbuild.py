@@ -440,6 +440,30 @@ class Builder:
             self.select = self.select.order_by(exp.Ordered(this=exp.column(metric_alias), desc=desc))
         self.select = self.select.limit(limit)
         shape.kind, shape.name_column, shape.value_column, shape.limit = "top", "name", metric_alias, limit
+        if limit == 1 and not frame.top_n and not frame.single:
+            self._with_ties(frame, metric_alias)
+
+    def _with_ties(self, frame: Frame, metric: str) -> None:
+        """ "Which state has the fewest airports?": every name tied for the best, not one picked at random."""
+        inner = self.select.copy()
+        inner.set("order", None)
+        inner.set("limit", None)
+
+        def sub(alias: str) -> exp.Subquery:
+            return exp.Subquery(this=inner.copy(), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+        best = (exp.Max if frame.order != "min" else exp.Min)(this=exp.column(metric))
+        self.select = (
+            exp.select("*")
+            .from_(sub("ranked"))
+            .where(
+                exp.EQ(
+                    this=exp.column(metric), expression=exp.Subquery(this=exp.select(best).from_(sub("best")))
+                )
+            )
+            .order_by(exp.column("name"))
+            .limit(10)
+        )
 
     def _best_placed(self, frame: Frame, r: Reading, name_expr: exp.Expr, shape: Shape) -> None:
         """ "The best placed driver for Mercedes in 2019": each name's best (smallest) position, and every
