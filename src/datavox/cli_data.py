@@ -69,8 +69,22 @@ def _finish_import(settings: Settings, report: ImportReport, as_json: bool) -> N
         warning = after_import(settings, report)
         if warning:
             click.echo(f"warning: {warning}", err=True)
+        elif not as_json:
+            _model_hint(settings)
     if not report.ok:
         sys.exit(EXIT_FAILED)
+
+
+def _model_hint(settings: Settings) -> None:
+    """Where the generated semantic model is, and how to make it better: people start from here."""
+    from datavox.data.semantic import semantic_path
+
+    path = semantic_path(settings)
+    if path.is_file():
+        click.echo(
+            f"semantic model: {path} (generated from the data; edit it, or describe it once with an LLM: "
+            "datavox schema --describe)"
+        )
 
 
 @click.command("import")

@@ -35,6 +35,7 @@ def test_import_seed_then_sql(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["import", "--db", db, *maps, str(SEED_DATA)])
     assert result.exit_code == 0, result.output
     assert "f1_records" in result.stdout and "4 table(s), 65 rows" in result.stdout
+    assert "semantic model:" in result.stdout and "schema --describe" in result.stdout
 
     ok = runner.invoke(
         main, ["sql", "--db", db, "--json", "SELECT driver, points FROM f1_records WHERE year = 2019"]
