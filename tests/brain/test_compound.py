@@ -251,3 +251,13 @@ def test_ties_for_the_best_are_all_said(f1_brain: Brain, f1_db: Path) -> None:
     assert {r[0] for r in answer.rows} == tied
     if len(tied) > 1:
         assert answer.answer.endswith(f"with {best} each.") and well_formed(answer.answer)
+
+
+def test_outside_and_other_than_exclude(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("How many races did drivers other than Lewis Hamilton win in 2020?")
+    gold = _one(
+        f1_db,
+        "select count(*) from races_race_results r join drivers d on d.id=r.driver_id "
+        "where r.position_number=1 and r.year=2020 and d.name <> 'Lewis Hamilton'",
+    )
+    assert answer.rows == [[gold]] and well_formed(answer.answer)

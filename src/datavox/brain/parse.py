@@ -100,6 +100,7 @@ class Frame:
     single: str = ""  # "the most wins in a single season": the lemma of the period ranked one by one
     age: str = ""  # young | old: "the youngest winner", ranked by age
     mode: bool = False  # "the most common weather": the value that occurs most often
+    excluded: set[tuple[int, int]] = field(default_factory=set)  # spans said after "outside", "except" ...
     # "maximum"/"minimum" said: also a word of a column's name ("temp_max": "the average maximum temperature")
     direction: str = ""
     # "the heaviest penguin", "the windiest day": a superlative that names what it ranks by (the words of
@@ -182,6 +183,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
         frame.values = [groups[s] for s in sorted(groups)]
         for span in groups:
             used.update(i for i, t in enumerate(toks) if t.start >= span[0] and t.end <= span[1])
+    _excluded(frame, used)
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     _threshold(frame, masked, used)
     masked = [w if i not in used else "" for i, w in enumerate(words)]
@@ -476,6 +478,26 @@ def _per(frame: Frame, words: list[str], used: set[int]) -> None:
             frame.per = lemma(words[i + 2])
             used.update({i, i + 1, i + 2})
             return
+
+
+_EXCLUDING = re.compile(
+    r"(?:outside(?: of)?|except(?: for| in)?|excluding|other than|apart from|not in|anywhere but|but not in)"
+    r"(?: the)?\s*$"
+)
+
+
+_EXCLUDING_WORDS = frozenset({"outside", "except", "excluding", "other", "than", "apart", "not"})
+
+
+def _excluded(frame: Frame, used: set[int]) -> None:
+    """ "airports outside the USA", "drivers other than Hamilton": the name is excluded, not required."""
+    for group in frame.values:
+        start = group[0].span[0]
+        if start > 0 and _EXCLUDING.search(frame.text[:start].rstrip()):
+            frame.excluded.add(group[0].span)
+            for i, t in enumerate(frame.toks):
+                if t.end <= start and t.text in _EXCLUDING_WORDS:
+                    used.add(i)
 
 
 def _which_year(frame: Frame, words: list[str], used: set[int]) -> None:

@@ -113,6 +113,7 @@ class Builder:
         compare_groups = self._compare_values(frame, r)
         # Values of one column are alternatives ("in the UK or Malaysia"); different columns all apply.
         by_column: dict[tuple[str, str, tuple[Edge, ...]], list[str]] = {}
+        excluded: set[tuple[str, str, tuple[Edge, ...]]] = set()
         for vm, path in r.values:
             if compare_groups and (vm.table, vm.column) == compare_groups[0]:
                 continue
@@ -122,13 +123,21 @@ class Builder:
                 shape.filters.append(vm.value)
                 continue
             by_column.setdefault((vm.table, vm.column, path), []).append(vm.value)
-        for (_, column, path), values in by_column.items():
+            if vm.span in frame.excluded:
+                excluded.add((vm.table, vm.column, path))
+        for (table, column, path), values in by_column.items():
             alias = self.join(path)
             col = exp.column(column, table=alias)
             if len(values) == 1:
                 cond: exp.Expr = exp.EQ(this=col, expression=exp.Literal.string(values[0]))
             else:
                 cond = exp.In(this=col, expressions=[exp.Literal.string(v) for v in values])
+            if (table, column, path) in excluded:
+                # "airports outside the USA", "drivers other than Hamilton": every row but those.
+                cond = exp.Not(this=cond)
+                said = self.p.tm(table).synonyms
+                kind = said[0] if said else table.replace("_", " ")
+                values = [f"{plural_label(kind)} other than {' or '.join(values)}"]
             self.select = self.select.where(cond)
             tp = r.target.path
             if r.target.table is not None and len(path) > len(tp) and path[: len(tp)] == tp:

@@ -365,7 +365,189 @@ AIRPORTS: list[list[Turn]] = [
     ],
 ]
 
+# A second batch, written blind after the engine work on the first (2026-12-04 16:13 UTC): how general it is.
+PENGUINS_2: list[list[Turn]] = [
+    [
+        (
+            "How many penguins were recorded on Torgersen island?",
+            "select count(*) from penguins where island='Torgersen'",
+            "values",
+        )
+    ],
+    [
+        (
+            "What is the average flipper length of male penguins?",
+            "select avg(flipper_length_mm) from penguins where sex='male'",
+            "values",
+        )
+    ],
+    [
+        (
+            "Which year had the most penguins recorded?",
+            "select year from penguins group by year order by count(*) desc limit 1",
+            "values",
+        )
+    ],
+    [
+        (
+            "What is the body mass of the heaviest Chinstrap penguin?",
+            "select max(body_mass_g) from penguins where species='Chinstrap'",
+            "values",
+        )
+    ],
+    [
+        (
+            "How many female Adelie penguins are there?",
+            "select count(*) from penguins where sex='female' and species='Adelie'",
+            "values",
+        )
+    ],
+    [("What is the shortest bill length?", "select min(bill_length_mm) from penguins", "values")],
+    [
+        (
+            "Which island has the fewest penguins?",
+            "select island from penguins group by island order by count(*) asc limit 1",
+            "values",
+        )
+    ],
+    [
+        (
+            "How many penguins have a bill length over 50 mm?",
+            "select count(*) from penguins where bill_length_mm > 50",
+            "values",
+        )
+    ],
+    [
+        (
+            "What is the total body mass of all Gentoo penguins?",
+            "select sum(body_mass_g) from penguins where species='Gentoo'",
+            "values",
+        )
+    ],
+    [
+        (
+            "Which species has the longest average flipper length?",
+            "select species from penguins group by species order by avg(flipper_length_mm) desc limit 1",
+            "values",
+        )
+    ],
+    [
+        (
+            "How many Gentoo penguins live on Biscoe?",
+            "select count(*) from penguins where species='Gentoo' and island='Biscoe'",
+            "values",
+        )
+    ],
+]
+WEATHER_2: list[list[Turn]] = [
+    [
+        (
+            "How many days had drizzle in 2012?",
+            f"select count(*) from {W} where weather='drizzle' and year(date)=2012",
+            "values",
+        )
+    ],
+    [
+        (
+            "What was the total precipitation in 2015?",
+            f"select sum(precipitation) from {W} where year(date)=2015",
+            "values",
+        )
+    ],
+    [
+        (
+            "What was the average wind speed in 2013?",
+            f"select avg(wind) from {W} where year(date)=2013",
+            "values",
+        )
+    ],
+    [
+        (
+            "Which day had the lowest minimum temperature in 2014?",
+            f"select date from {W} where year(date)=2014 order by temp_min asc limit 1",
+            "values",
+        )
+    ],
+    [
+        (
+            "How many days had a maximum temperature above 30 degrees?",
+            f"select count(*) from {W} where temp_max > 30",
+            "values",
+        )
+    ],
+    [
+        (
+            "What was the rainiest day in 2013?",
+            f"select date from {W} where year(date)=2013 order by precipitation desc limit 1",
+            "values",
+        )
+    ],
+    [
+        (
+            "How many snowy days were there in total?",
+            f"select count(*) from {W} where weather='snow'",
+            "values",
+        )
+    ],
+    [("What was the highest wind speed recorded?", f"select max(wind) from {W}", "values")],
+    [
+        (
+            "Which year had the highest average maximum temperature?",
+            f"select year(date) from {W} group by 1 order by avg(temp_max) desc limit 1",
+            "values",
+        )
+    ],
+    [
+        (
+            "How many foggy days were there between 2013 and 2014?",
+            f"select count(*) from {W} where weather='fog' and year(date) between 2013 and 2014",
+            "values",
+        )
+    ],
+]
+AIRPORTS_2: list[list[Turn]] = [
+    [("How many airports are in Chicago?", f"select count(*) from {A} where city='Chicago'", "values")],
+    [("Which state is Denver Intl in?", f"select state from {A} where name='Denver Intl'", "values")],
+    [("How many airports are in the state of FL?", f"select count(*) from {A} where state='FL'", "values")],
+    [
+        (
+            "Which city in TX has the most airports?",
+            f"select city from {A} where state='TX' group by city order by count(*) desc limit 1",
+            "values",
+        )
+    ],
+    [("What is the southernmost airport?", f"select name from {A} order by latitude asc limit 1", "values")],
+    [
+        (
+            "How many airports are outside the USA?",
+            f"select count(*) from {A} where country <> 'USA'",
+            "values",
+        )
+    ],
+    [
+        (
+            "How many cities are there in AK?",
+            f"select count(distinct city) from {A} where state='AK'",
+            "values",
+        )
+    ],
+    [("Which airports are in Honolulu?", f"select name from {A} where city='Honolulu'", "set")],
+    [
+        (
+            "How many states have more than 100 airports?",
+            f"select count(*) from (select state from {A} group by state having count(*) > 100)",
+            "values",
+        )
+    ],
+    [("What is the easternmost airport?", f"select name from {A} order by longitude desc limit 1", "values")],
+]
+
 SETS: dict[str, list[list[Turn]]] = {"penguins": PENGUINS, "seattle_weather": WEATHER, "airports": AIRPORTS}
+SECOND: dict[str, list[list[Turn]]] = {
+    "penguins": PENGUINS_2,
+    "seattle_weather": WEATHER_2,
+    "airports": AIRPORTS_2,
+}
 
 
 def _expect(con: duckdb.DuckDBPyConnection, sql: str, rule: str) -> dict[str, Any]:
@@ -392,7 +574,8 @@ def main() -> None:
     for name, path in domain_files().items():
         # The raw file, read apart from the importer ("NA" is how these files write a missing value).
         con.execute(f"create view {name} as select * from read_csv('{path}', nullstr='NA')")
-    for name, dialogues in SETS.items():
+    batches = [(f"{n}", d) for n, d in SETS.items()] + [(f"{n}_2", d) for n, d in SECOND.items()]
+    for name, dialogues in batches:
         out = HERE / f"{name}.jsonl"
         with out.open("w", encoding="utf-8") as fh:
             for i, turns in enumerate(dialogues, 1):
