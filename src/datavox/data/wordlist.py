@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 MAX_SYNONYMS = 4
+NOT_DATA = frozenset({8, 20})  # lexicographer files noun.body and noun.plant
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +54,11 @@ class _Index:
         synset_cnt, p_cnt = int(parts[2]), int(parts[3])
         return [int(x) for x in parts[4 + p_cnt + 2 :]][:synset_cnt]
 
+    def lexfile(self, offset: int) -> int:
+        """The lexicographer file of a synset (08 noun.body, 20 noun.plant ...)."""
+        line = self.synsets.get(offset, "").split()
+        return int(line[1]) if len(line) > 1 and line[1].isdigit() else -1
+
     def lemmas(self, offset: int) -> list[str]:
         line = self.synsets.get(offset, "").split()
         if len(line) < 5:
@@ -75,7 +81,9 @@ def synonyms(phrase: str) -> tuple[str, ...]:
     key = "_".join(phrase.lower().split())
     if index is None or not key:
         return ()
-    offsets = index.offsets(key)
+    # The most common sense that can be a thing in a table: not a body part or a plant ("chassis" is first
+    # a human body in WordNet, then a car's frame).
+    offsets = [o for o in index.offsets(key) if index.lexfile(o) not in NOT_DATA]
     if not offsets:
         return ()
     out: list[str] = []
