@@ -36,7 +36,8 @@ FUNCTION_WORDS = frozenset(
     name please about between during before after since until till up down over into out as per vs
     versus against not no yes so if also just can could would will shall should may might get make go s
     t 's very only one same ok okay alltime whole overall
-    different distinct unique individual separate among amongst across""".split()  # noqa: SIM905
+    different distinct unique individual separate among amongst across recorded observed measured logged
+    registered""".split()  # noqa: SIM905
 )
 # Words that ask for an aggregate or an order; they are slots, not content.
 _MAX_WORDS = {"most", "highest", "biggest", "largest", "greatest", "max", "maximum", "more", "top", "best"}
@@ -103,6 +104,7 @@ class Frame:
     excluded: set[tuple[int, int]] = field(default_factory=set)  # spans said after "outside", "except" ...
     # "maximum"/"minimum" said: also a word of a column's name ("temp_max": "the average maximum temperature")
     direction: str = ""
+    ranked: bool = False  # an order word other than maximum/minimum ("highest", "most") was said
     # "the heaviest penguin", "the windiest day": a superlative that names what it ranks by (the words of
     # that property: "weight", "mass"); each row on its own, not summed.
     hints: list[str] = field(default_factory=list)
@@ -191,7 +193,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     degree.superlative(frame, masked, used)
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     _ordinals_and_order(frame, masked, used)
-    if frame.direction and frame.agg in ("avg", "sum") and not frame.top_n:
+    if frame.direction and frame.agg in ("avg", "sum") and not frame.top_n and not frame.ranked:
         frame.order = ""  # "the average maximum temperature": an average of the maximum column, no ranking
     _references(frame, masked, used)
     _per(frame, masked, used)
@@ -417,12 +419,16 @@ def _ordinals_and_order(frame: Frame, words: list[str], used: set[int]) -> None:
                 used.add(i)
                 if word in ("max", "maximum"):
                     frame.direction = "max"
+                else:
+                    frame.ranked = True
             # Otherwise "best" stays a word of the question: "best championship finish" may be a column.
         elif word in _MIN_WORDS or (lem == "few" and prev != "a"):
             frame.order = "min"
             used.add(i)
             if word in ("min", "minimum"):
                 frame.direction = "min"
+            else:
+                frame.ranked = True
         if word.isdigit() and len(word) <= 2 and prev in ("the", "top") and frame.top_n is None:
             frame.top_n = int(word)
             used.add(i)

@@ -415,7 +415,7 @@ class Planner:
             return None  # "the youngest ..." of rows that have no birth date: no silent guess
         if any(w.endswith("est") and len(w) > 5 for w in unexplained_words(frame, explained)):
             return None  # "the youngest champion": ranked by something the model does not know
-        if (frame.order or frame.top_n) and measure is None and not frame.mode:
+        if (frame.order or frame.top_n) and measure is None and not frame.mode and not frame.per:
             ranked_by_column = column is not None and self.role(fact, column) in ("measure", "rank", "time")
             ranked_by_column = ranked_by_column or (column is not None and bool(frame.hints))
             nothing = target.table is None and target.column is None

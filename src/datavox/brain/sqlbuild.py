@@ -198,7 +198,7 @@ class Builder:
             said = self.p.tm(r.fact).synonyms
             shape.value_label = said[0] if said else r.fact.replace("_", " ")  # the rows counted
             self._aggregate(frame, r, exp.Count(this=exp.Star()), "count", target_alias, shape)
-        elif r.per is not None and frame.agg != "avg":  # "the average per season" is one number
+        elif r.per is not None and (frame.agg != "avg" or frame.order):  # "the average per season": one
             self._per(frame, r, value_expr, agg_kind, shape)
         elif compare_groups:
             self._compare(frame, r, compare_groups, value_expr, shape)
