@@ -69,7 +69,7 @@ def speech_wav(text: str, *, lead_s: float = 0.6, tail_s: float = 1.5) -> bytes:
     from datavox.voice.tts import PiperTts
 
     tts = PiperTts.load(threads=1)
-    pcm = np.frombuffer(tts.synthesize(text), dtype=np.int16).astype(np.float32)
+    pcm = np.frombuffer(tts.synthesize(text, steady=True), dtype=np.int16).astype(np.float32)
     n_out = int(len(pcm) * MIC_RATE / tts.sample_rate)
     resampled = np.interp(np.linspace(0, len(pcm) - 1, n_out), np.arange(len(pcm)), pcm)
     audio = np.concatenate(

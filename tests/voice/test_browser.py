@@ -72,7 +72,9 @@ async def test_chromium_holds_a_spoken_turn(tmp_path: Path) -> None:
     async_playwright = async_api.async_playwright
 
     models = get_models(Settings())
-    speech = resample(from_bytes(models.tts.synthesize(QUESTION)), models.tts.sample_rate, 48_000)
+    speech = resample(
+        from_bytes(models.tts.synthesize(QUESTION, steady=True)), models.tts.sample_rate, 48_000
+    )
     speech = speech[: speech_end(speech, 48_000) + 4800]
     mic = tmp_path / "mic.wav"
     write_wav(

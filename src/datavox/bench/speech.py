@@ -69,7 +69,7 @@ def _one(stt: Any, audio: Any) -> str:
 def _spoken(tts: Any) -> list[np.ndarray[Any, np.dtype[np.float32]]]:
     out = []
     for q in QUESTIONS:
-        pcm = resample(from_bytes(tts.synthesize(q)), tts.sample_rate, 16_000)
+        pcm = resample(from_bytes(tts.synthesize(q, steady=True)), tts.sample_rate, 16_000)
         out.append(pcm.astype(np.float32) / 32768.0)
     return out
 

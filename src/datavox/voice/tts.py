@@ -69,14 +69,22 @@ class PiperTts:
             config = PiperConfig.from_dict(json.load(fh))
         return cls(PiperVoice(session=session, config=config))
 
-    def synthesize(self, text: str) -> bytes:
+    def synthesize(self, text: str, *, steady: bool = False) -> bytes:
+        """`steady`: no sampled variation (VITS noise scales 0), so the same text gives the same audio.
+
+        Spoken answers keep piper's natural variation; tests and benchmarks that feed speech to the
+        recogniser use `steady`, or one run in ten hears "2020 One" for "2021" and fails for no reason.
+        """
         with self._phonemize_lock:
             sentences = self.voice.phonemize(text)
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0) if steady else None
         out: list[np.ndarray[Any, np.dtype[np.int16]]] = []
         for phonemes in sentences:
             if not phonemes:
                 continue
-            audio = self.voice.phoneme_ids_to_audio(self.voice.phonemes_to_ids(phonemes))
+            audio = self.voice.phoneme_ids_to_audio(self.voice.phonemes_to_ids(phonemes), config)
             audio = np.asarray(audio, dtype=np.float32)
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0
             if peak > 1e-8:
