@@ -64,8 +64,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def speech_wav(text: str, *, lead_s: float = 0.6, tail_s: float = 1.5) -> bytes:
-    """`text` spoken by piper (joe-medium), as 48 kHz mono 16-bit WAV bytes with silence around it."""
+def speech_wav(text: str, *, lead_s: float = 2.5, tail_s: float = 1.5) -> bytes:
+    """`text` spoken by piper (joe-medium), as 48 kHz mono 16-bit WAV bytes with silence around it.
+
+    Chromium's fake microphone starts playing the file when the page opens it, before the call is
+    connected: the lead silence covers the connection's set-up, which takes over half a second on a loaded
+    machine (a 0.6 s lead lost "Who won the" and the test heard "2021 Drivers Championship").
+    """
     from datavox.voice.tts import PiperTts
 
     tts = PiperTts.load(threads=1)
