@@ -10,44 +10,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib
 import logging
-import os
-import re
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
 
 from datavox import __version__
-from datavox.cancel import Cancelled
 from datavox.config import Settings
 from datavox.server import cloud as cloud_mod
+from datavox.server import event_stream, voice_bridge
 from datavox.server import health as health_mod
-from datavox.server import voice_bridge
-from datavox.server.auth import bearer_dependency, token_matches
-from datavox.server.events import EventHub, normalise
+from datavox.server.api_types import AskRequest, SessionRequest, TimingsReport, problem
+from datavox.server.auth import bearer_dependency
+from datavox.server.events import normalise
 from datavox.server.pgstore import StoreUnavailable
 from datavox.server.ratelimit import TokenBucket
-from datavox.server.store import new_conversation_id, new_turn_id, open_store
-from datavox.server.telemetry import Metrics, make_tracer, mark_error, now_ns, stage_spans
-from datavox.types import Answer, HistoryTurn
+from datavox.server.state import ServerState, warm_up
+from datavox.server.store import new_conversation_id, new_turn_id
+from datavox.types import HistoryTurn
 
 log = logging.getLogger("datavox.server")
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
 VOICES = ["marin", "cedar", "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse"]
 ENGINE_LABELS = {"local": "Local (offline)", "azure": "Azure OpenAI", "openai": "OpenAI"}
 CREDITS = (
@@ -55,184 +46,6 @@ CREDITS = (
     "licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/). Release v2026.3.0; "
     "CSV files unmodified."
 )
-
-
-class HistoryItem(BaseModel):
-    role: Literal["user", "assistant"]
-    text: str = Field(max_length=8000)
-    meta: dict[str, Any] = Field(default_factory=dict)
-
-
-class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=2000)
-    history: list[HistoryItem] = Field(default_factory=list, max_length=100)
-    conversation_id: str | None = Field(default=None, pattern=ID_PATTERN)
-    # The page names the turn up front, so events about it on the stream match the turn it already shows.
-    turn_id: str | None = Field(default=None, pattern=ID_PATTERN)
-
-
-class SessionRequest(BaseModel):
-    conversation_id: str | None = Field(default=None, pattern=ID_PATTERN)
-    voice: str | None = Field(default=None, max_length=64)
-
-
-class TimingsReport(BaseModel):
-    turn_id: str = Field(pattern=ID_PATTERN)
-    timings_ms: dict[str, float] = Field(max_length=16)
-
-
-def problem(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HTTPException:
-    """Errors the page can explain: a stable `code` and a sentence that says what to do."""
-    return HTTPException(status, detail={"code": code, "message": message}, headers=headers)
-
-
-class ServerState:
-    def __init__(self, settings: Settings, brain: Any | None, engine: Any | None) -> None:
-        self.settings = settings
-        # Which process this is, for operators and for session affinity (X-Datavox-Replica).
-        self.replica = settings.server.replica_id or f"{socket.gethostname()}-{os.getpid()}"
-        self.store = open_store(settings, self.replica)
-        self.hub = EventHub()
-        self.shared: Any = None  # SharedState when server.state_url is set
-        if settings.server.state_url:
-            from datavox.server.shared import SharedState
-
-            srv = settings.server
-            self.shared = SharedState(srv.state_url, srv.state_prefix, self.replica)
-        self.health = health_mod.Health(self)
-        self.store.on_change = self.health.notify
-        if self.shared is not None:
-            self.shared.on_change = self.health.notify
-        self.metrics = Metrics()
-        health_mod.register_metrics(self.health, self.metrics.registry)
-        self.provider, self.tracer = make_tracer(settings.server.otlp_endpoint)
-        self.brain = brain
-        self.engine = engine
-        self.cloud: cloud_mod.CloudService | None = None
-        self.cloud_problem = ""  # why the configured cloud engine cannot start (a settings error)
-        self._brain_lock = threading.Lock()
-        self.warm_on_start = False
-        self.ready_message = ""
-        rate = settings.server.rate_per_minute
-        self.ask_bucket: Any = TokenBucket(rate)
-        # Each secret starts a voice session: fewer are needed than questions, and they cost more.
-        self.secret_bucket: Any = TokenBucket(max(1, rate // 6), burst=max(2, rate // 6))
-        if self.shared is not None:  # counted in Redis: the same limits whichever replica a request hits
-            from datavox.server.shared import SharedBucket
-
-            self.ask_bucket = SharedBucket(self.shared, "ask", rate)
-            per_min = max(1, rate // 6)
-            self.secret_bucket = SharedBucket(self.shared, "secret", per_min, burst=max(2, rate // 6))
-
-    # --- the brain -----------------------------------------------------------------------------------
-    def get_brain(self) -> Any:
-        if self.brain is None:
-            with self._brain_lock:
-                if self.brain is None:
-                    # Imported by name: the brain lands separately and loads data on first use.
-                    brain_cls = importlib.import_module("datavox.brain.brain").Brain
-                    self.brain = brain_cls.from_settings(self.settings)
-        return self.brain
-
-    def answer(self, question: str, history: list[HistoryTurn], *, source: str) -> Answer:
-        """Ask the brain inside a turn span with one child span per timed stage; record metrics."""
-        brain = self.get_brain()
-        started = time.perf_counter()
-        with self.tracer.start_as_current_span(
-            "datavox.turn", attributes={"datavox.source": source, "datavox.history_turns": len(history)}
-        ) as span:
-            try:
-                answer: Answer = brain.ask(question, history)
-            except Cancelled:  # a voice turn the user talked over or hung up on: not a brain error
-                raise
-            except Exception as exc:
-                self.metrics.errors.labels("brain").inc()
-                mark_error(span, type(exc).__name__)
-                raise
-            total_ms = (time.perf_counter() - started) * 1000.0
-            # The brain names its stages `<stage>_ms`; add the whole turn as seen from here if it did not.
-            if "total_ms" not in answer.timings_ms and "total" not in answer.timings_ms:
-                answer.timings_ms["total_ms"] = round(total_ms, 2)
-            stage_spans(self.tracer, now_ns(), answer.timings_ms)
-            span.set_attribute("datavox.intent", str(answer.intent))
-            span.set_attribute("datavox.engine", answer.engine)
-            span.set_attribute("datavox.rows", len(answer.rows))
-            if answer.error:
-                mark_error(span, answer.error)
-        self.metrics.observe_answer(answer.to_dict(), source)
-        return answer
-
-    # --- events from the voice engine (any thread) ------------------------------------------------
-    def publish(self, conversation_id: str, event: dict[str, Any]) -> None:
-        try:
-            out = normalise(conversation_id, event)
-            self._persist(out)
-            self.fan_out(out)
-        except Exception:  # a broken event must never break the voice turn that sent it
-            log.exception("could not publish an event of type %s", event.get("type"))
-
-    def fan_out(self, event: dict[str, Any]) -> None:
-        """A normalised event to this replica's pages now, and to the other replicas' through Redis."""
-        self.hub.send(event)
-        if self.shared is not None:
-            self.shared.publish(event)
-
-    def close(self) -> None:
-        if self.shared is not None:
-            self.shared.close()
-        self.store.close()
-
-    def _persist(self, event: dict[str, Any]) -> None:
-        conv, turn = event["conversation_id"], str(event.get("turn_id") or "")
-        source = str(event.get("source") or "voice")
-        if not turn:
-            return
-        if event["type"] == "transcript.final":
-            self.store.save_user(conv, turn, str(event.get("text") or ""), source=source)
-        elif event["type"] == "answer" and isinstance(event.get("answer"), dict):
-            self.store.save_answer(conv, turn, event["answer"], source=source)
-        elif event["type"] == "timings" and isinstance(event.get("timings_ms"), dict):
-            # The engine's own breakdown of a voice turn (stt, brain, tts, first audio), for /metrics.
-            for stage, ms in event["timings_ms"].items():
-                if isinstance(ms, int | float) and 0 <= ms < 600_000:
-                    name = stage.removesuffix("_ms")
-                    self.metrics.turn_latency.labels(f"voice_{name}").observe(float(ms) / 1000.0)
-
-    def cancel_query(self, thread_id: int) -> None:
-        """Barge-in: stop the query the brain runs on thread `thread_id` (that voice session's own turn),
-        if it can; other sessions' queries run on."""
-        cancel = getattr(self.brain, "cancel", None)
-        if callable(cancel):
-            cancel(thread_id)
-
-    def voice_ask(self, question: str, history: list[HistoryTurn]) -> Answer:
-        return self.answer(question, history, source="voice")
-
-    def stored_history(self, conversation_id: str) -> list[HistoryTurn]:
-        """The stored turns of a conversation, for a cloud session that continues it."""
-        try:
-            data = self.store.history(conversation_id) or {"turns": []}
-        except StoreUnavailable:
-            log.warning("conversation database down: a new voice session starts without the earlier turns")
-            data = {"turns": []}
-        role_ok = ("user", "assistant")
-        return [
-            HistoryTurn(t["role"], t["text"]) for t in data["turns"] if t["role"] in role_ok and t["text"]
-        ]
-
-
-async def warm_up(state: ServerState) -> None:
-    try:
-        await run_in_threadpool(state.get_brain)
-        if state.engine is not None:
-            await voice_bridge.warm_up(state.engine)
-    except Exception as exc:
-        log.exception("loading the brain or the speech models failed")
-        state.health.phase, state.health.phase_problem = "failed", f"{type(exc).__name__}: {exc}"
-        return
-    state.health.phase = "ready"
-    if state.ready_message:
-        print(state.ready_message, flush=True)
 
 
 def client_key(request: Request) -> str:
@@ -505,47 +318,7 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
         }
 
     # --- the app event stream --------------------------------------------------------------------------
-    @app.websocket("/api/events")
-    async def events(ws: WebSocket) -> None:
-        if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host"), settings.server.cors_origins):
-            await ws.close(code=4403)
-            return
-        await ws.accept()
-        try:
-            hello = await asyncio.wait_for(ws.receive_json(), timeout=10)
-        except (TimeoutError, WebSocketDisconnect, ValueError):
-            await safe_close(ws, 4400)
-            return
-        if not isinstance(hello, dict) or not token_matches(token, str(hello.get("token") or "") or None):
-            state.metrics.errors.labels("unauthorized").inc()
-            await safe_close(ws, 4401)
-            return
-        conversation_id = str(hello.get("conversation_id") or "")
-        if not re.fullmatch(ID_PATTERN[1:-1], conversation_id):
-            await safe_close(ws, 4400)
-            return
-        await run_in_threadpool(state.store.ensure, conversation_id)
-        queue = state.hub.subscribe(conversation_id)
-        state.metrics.event_streams.inc()
-        reader = asyncio.create_task(drain(ws))
-        try:
-            await ws.send_json({"type": "ready", "conversation_id": conversation_id})
-            service = state.health.service_event()
-            if service["status"] != "ok":
-                await ws.send_json({**service, "conversation_id": conversation_id})
-            while not reader.done():
-                getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    await ws.send_json(getter.result())
-                else:
-                    getter.cancel()
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            reader.cancel()
-            state.hub.unsubscribe(conversation_id, queue)
-            state.metrics.event_streams.dec()
+    app.include_router(event_stream.create_router(state, token))
 
     # --- the local realtime engine's own routes (`/v1/realtime/*`) --------------------------------------
     if state.cloud is not None:
@@ -569,27 +342,6 @@ def create_app(settings: Settings, *, brain: Any | None = None, engine: Any | No
             )
 
     return app
-
-
-async def drain(ws: WebSocket) -> None:
-    """Read (and ignore) what the page sends, so a closed socket is noticed at once."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            await ws.receive_text()
-
-
-async def safe_close(ws: WebSocket, code: int) -> None:
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await ws.close(code=code)
-
-
-def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
-    """Same-origin pages and configured origins may open the event stream; other sites may not."""
-    if not origin:
-        return True  # not a browser
-    if origin in allowed:
-        return True
-    return bool(host) and urlsplit(origin).netloc == host
 
 
 def schema_payload(state: ServerState) -> dict[str, Any]:

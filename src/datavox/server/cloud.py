@@ -292,7 +292,7 @@ async def start_session(
     state: Any, conversation_id: str | None, voice: str | None, voices: list[str]
 ) -> dict[str, Any]:
     """The cloud half of `POST /api/realtime/session`: the page's session, or `{"reason"}` to go local."""
-    from datavox.server.app import problem
+    from datavox.server.api_types import problem
     from datavox.server.store import new_conversation_id
 
     service: CloudService = state.cloud
