@@ -49,6 +49,8 @@ def tool_output(answer: Answer) -> dict[str, Any]:
     out: dict[str, Any] = {"answer": answer.answer}
     if answer.error:
         out["error"] = answer.error
+    if answer.clarify:  # an unclear transcript: the model asks this back instead of answering
+        out["clarify"] = answer.clarify
     if answer.columns:
         out["columns"] = answer.columns
         out["rows"] = answer.rows[:ROWS_TO_MODEL]
