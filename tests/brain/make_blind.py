@@ -14,12 +14,11 @@ Rule "values" takes every cell of the gold SQL's first row, "set" the distinct v
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import duckdb
+from tests.brain.goldsets import Turn, write_dialogues
 
 RR = "races_race_results"
 WINNER = f"select d.name from {RR} r join races ra on ra.id=r.raceId join drivers d on d.id=r.driverId where r.positionNumber=1"
@@ -28,7 +27,6 @@ CHAMP = (
 )
 TEAM_CHAMP = "select c.name from seasons_constructor_standings s join constructors c on c.id=s.constructorId where s.positionNumber=1"
 
-Turn = tuple[str, str, str]
 DIALOGUES: list[list[Turn]] = [
     [("How many drivers are there in the data?", "select count(*) from drivers", "values")],
     [("How many circuits are there?", "select count(*) from circuits", "values")],
@@ -77,37 +75,12 @@ DIALOGUES: list[list[Turn]] = [
 ]  # fmt: skip
 
 
-def expect(con: duckdb.DuckDBPyConnection, sql: str, rule: str) -> dict[str, Any]:
-    if rule == "chat":
-        return {"intent": "CONVERSATIONAL"}
-    rows = con.execute(sql).fetchall()
-    if rule == "empty":
-        assert not rows, sql
-        return {"intent": "STATISTICAL", "empty": True}
-    assert rows, f"gold SQL returned nothing: {sql}"
-    if rule == "set":
-        return {"intent": "STATISTICAL", "set": sorted({plain(r[0]) for r in rows}, key=str)}
-    return {"intent": "STATISTICAL", "values": [plain(v) for v in rows[0]]}
-
-
-def plain(value: Any) -> Any:
-    """JSON-friendly cell: dates as ISO text, decimals as numbers."""
-    if isinstance(value, (int, float, str)):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return float(value)
-
-
 def main(csv_dir: str, out: str) -> None:
     con = duckdb.connect()
     for path in sorted(Path(csv_dir).glob("f1db-*.csv")):
         table = path.stem.removeprefix("f1db-").replace("-", "_")
         con.execute(f"create table {table} as select * from read_csv_auto('{path}', header=true)")
-    with open(out, "w", encoding="utf-8") as fh:
-        for n, dialogue in enumerate(DIALOGUES, start=1):
-            turns = [{"q": q, "expect": expect(con, sql, rule), "gold_sql": sql} for q, sql, rule in dialogue]
-            fh.write(json.dumps({"id": f"blind-{n:03d}", "turns": turns}, ensure_ascii=False) + "\n")
+    write_dialogues(con, DIALOGUES, "blind", Path(out))
 
 
 if __name__ == "__main__":

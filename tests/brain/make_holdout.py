@@ -10,12 +10,11 @@ Each turn is (question, gold SQL, rule): rule "values" takes every cell of the g
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import duckdb
+from tests.brain.goldsets import Turn, write_dialogues
 
 RR = "races_race_results"
 WIN = f"select count(*) from {RR} r join drivers d on d.id=r.driver_id where r.position_number=1"
@@ -28,7 +27,6 @@ GP_WINNER = (
     "where r.position_number=1"
 )
 
-Turn = tuple[str, str, str]
 DIALOGUES: list[list[Turn]] = [
     [("How many Grands Prix did Sebastian Vettel win in 2013?", f"{WIN} and d.name='Sebastian Vettel' and r.year=2013", "values")],
     [("Who was the world champion in 1994?", f"{CHAMP} and s.year=1994", "values")],
@@ -307,38 +305,8 @@ DIALOGUES: list[list[Turn]] = [
 ]  # fmt: skip
 
 
-def expect(con: duckdb.DuckDBPyConnection, sql: str, rule: str) -> dict[str, Any]:
-    if rule == "chat":
-        return {"intent": "CONVERSATIONAL"}
-    rows = con.execute(sql).fetchall()
-    if rule == "empty":
-        assert not rows, sql
-        return {"intent": "STATISTICAL", "empty": True}
-    assert rows, sql
-    if rule == "set":
-        return {"intent": "STATISTICAL", "set": sorted({_plain(r[0]) for r in rows})}
-    return {"intent": "STATISTICAL", "values": [_plain(v) for v in rows[0]]}
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, int | float | str):
-        return v
-    return str(v)
-
-
 def main(db: str, out: Path) -> None:
-    con = duckdb.connect(db, read_only=True)
-    lines = []
-    for n, dialogue in enumerate(DIALOGUES, 1):
-        turns = [
-            {"q": q, "expect": expect(con, sql, rule), **({"gold_sql": sql} if sql else {})}
-            for q, sql, rule in dialogue
-        ]
-        lines.append(json.dumps({"id": f"hold-{n:03d}", "turns": turns}, ensure_ascii=False))
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"{len(lines)} dialogues, {sum(len(d) for d in DIALOGUES)} turns → {out}")
+    write_dialogues(duckdb.connect(db, read_only=True), DIALOGUES, "hold", out)
 
 
 if __name__ == "__main__":
