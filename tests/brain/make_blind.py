@@ -6,7 +6,7 @@ what a person who just imported the F1DB CSVs might ask. Expected values are com
 on F1DB loaded one table per CSV as /work/shared/eval/README.md describes (`f1db-races-race-results.csv` ->
 `races_race_results`, CSV column names kept), never typed in by hand:
 
-    .venv/bin/python tests/brain/make_blind.py ../shared/data/f1 tests/brain/blind_f1_imported.jsonl
+    .venv/bin/python -m tests.brain.make_blind ../shared/data/f1 tests/brain/blind_f1_imported.jsonl
 
 Rule "values" takes every cell of the gold SQL's first row, "set" the distinct values of its first column,
 "empty" checks that it returns nothing, "chat" is small talk (no SQL may run).

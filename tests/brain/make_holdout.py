@@ -2,7 +2,7 @@
 """Builds tests/brain/holdout_f1.jsonl: held-out spoken F1 questions, their expected values computed by our
 own SQL on the demo database (never typed in by hand).
 
-    .venv/bin/python tests/brain/make_holdout.py /tmp/gen/f1.duckdb
+    .venv/bin/python -m tests.brain.make_holdout /tmp/gen/f1.duckdb
 
 Each turn is (question, gold SQL, rule): rule "values" takes every cell of the gold SQL's first row,
 "set" the distinct values of its first column, "empty" checks that it returns nothing, "chat" is small talk.
