@@ -123,11 +123,11 @@ async def user(
         await asyncio.sleep(rng.uniform(0.2, 1.0))
 
 
-def server_figures(pid: int, base: str) -> dict[str, Any]:
+def server_figures(pid: int, base: str, *, collect: bool = False) -> dict[str, Any]:
     import psutil
 
     proc = psutil.Process(pid)
-    tasks = httpx.get(f"{base}/_bench/tasks", timeout=10).json()
+    tasks = httpx.get(f"{base}/_bench/tasks", params={"collect": collect}, timeout=30).json()
     return {
         "rss_mb": proc.memory_info().rss / 2**20,
         "threads": proc.num_threads(),
@@ -165,7 +165,7 @@ async def settle(pid: int, base: str, seconds: float = 8.0) -> dict[str, Any]:
         await asyncio.sleep(0.5)
         figures = server_figures(pid, base)
     await asyncio.sleep(1.0)
-    return server_figures(pid, base)
+    return server_figures(pid, base, collect=True)
 
 
 async def soak(settings: Settings, minutes: float, users: int, rss_bound_mb: float, workdir: str) -> bool:
@@ -203,14 +203,19 @@ async def soak(settings: Settings, minutes: float, users: int, rss_bound_mb: flo
         )
         tally = Tally()
         deadline = time.monotonic() + minutes * 60
+        samples: list[float] = []  # the server's RSS every ~10 s while the users talk
         with click.progressbar(length=int(minutes * 60), label=f"{users} users for {minutes:g} min") as bar:
 
             async def tick() -> None:
-                done = 0
+                import psutil
+
+                server = psutil.Process(proc.pid)
+                start = time.monotonic()
                 while time.monotonic() < deadline:
                     await asyncio.sleep(1)
                     bar.update(1)
-                    done += 1
+                    if int(time.monotonic() - start) % 10 == 0:
+                        samples.append(server.memory_info().rss / 2**20)
 
             await asyncio.gather(
                 tick(),
@@ -220,6 +225,16 @@ async def soak(settings: Settings, minutes: float, users: int, rss_bound_mb: flo
         missing = await check_store(proc.base, tally)
         click.echo(f"machine: {load_note()} at the end")
     growth = after["rss_mb"] - before["rss_mb"]
+    if len(samples) >= 4:
+        quarters = [
+            samples[min(len(samples) - 1, round(q * (len(samples) - 1)))] for q in (0, 0.25, 0.5, 0.75, 1)
+        ]
+        click.echo(
+            "server RSS while talking (start, 1/4, 1/2, 3/4, end): "
+            + ", ".join(f"{x:.0f}" for x in quarters)
+            + " MB"
+        )
+        click.echo(f"  growth over the second half: {quarters[4] - quarters[2]:+.0f} MB")
     checks = {
         f"RSS growth {growth:+.0f} MB (bound {rss_bound_mb:.0f} MB)": growth <= rss_bound_mb,
         # thread pools that grow on demand (anyio's, the loop's executor) may keep a few idle workers

@@ -72,10 +72,14 @@ def _serve(settings: Settings, port: int, queue: Any, ready: Any, app_mode: bool
             engine.publish = both
 
         @app.get("/_bench/tasks")  # this benchmark's child process only: what the soak checks for leaks
-        async def tasks() -> dict[str, Any]:
+        async def tasks(collect: bool = False) -> dict[str, Any]:
             import collections
+            import gc
             import re
             import threading
+
+            if collect:  # a leak is what a full collection leaves; aiortc's objects are cyclic garbage
+                gc.collect()
 
             sessions = len(engine.sessions) if engine is not None else 0
             names = collections.Counter(

@@ -3,12 +3,67 @@
 from __future__ import annotations
 
 import base64
+import errno
 from typing import Any
 
 import av
 import numpy as np
 
 Pcm = np.ndarray[Any, np.dtype[np.int16]]
+
+
+class OneThreadResampler:
+    """`av.AudioResampler`'s job (same arguments, same output) on a filter graph limited to one thread.
+
+    PyAV's own resampler builds a libavfilter graph with FFmpeg's default thread count (one per core, plus
+    one) for every resampler, and those threads live until the garbage collector frees the graph: aiortc
+    makes one per Opus encoder and we made one per answer, so a busy server carried ~100 idle native
+    threads (`datavox bench soak`). Resampling 20 ms of audio gains nothing from threads.
+    """
+
+    def __init__(
+        self, format: str = "s16", layout: str = "mono", rate: int = 16_000, frame_size: int | None = None
+    ) -> None:
+        self.format, self.layout, self.rate = format, layout, int(rate)
+        self.frame_size = int(frame_size or 0)
+        self.graph: Any = None
+
+    def resample(self, frame: av.AudioFrame | None) -> list[av.AudioFrame]:
+        if self.graph is None:
+            if frame is None:
+                return []
+            graph = av.filter.Graph()
+            graph.threads = 1  # before any filter is added
+            extra = {"time_base": str(frame.time_base)} if frame.time_base is not None else {}
+            src = graph.add(
+                "abuffer",
+                sample_rate=str(frame.sample_rate),
+                sample_fmt=frame.format.name,
+                channel_layout=frame.layout.name,
+                **extra,
+            )
+            fmt = graph.add(
+                "aformat", sample_rates=str(self.rate), sample_fmts=self.format, channel_layouts=self.layout
+            )
+            sink = graph.add("abuffersink")
+            src.link_to(fmt)
+            fmt.link_to(sink)
+            graph.configure()
+            if self.frame_size:
+                graph.set_audio_frame_size(self.frame_size)
+            self.graph = graph
+        self.graph.push(frame)
+        out: list[av.AudioFrame] = []
+        while True:
+            try:
+                out.append(self.graph.pull())
+            except EOFError:
+                break
+            except av.FFmpegError as exc:
+                if exc.errno != errno.EAGAIN:
+                    raise
+                break
+        return out
 
 
 class Resampler:
@@ -19,7 +74,7 @@ class Resampler:
         self.dst_rate = dst_rate
         self._pts = 0
         self._rs = (
-            None if src_rate == dst_rate else av.AudioResampler(format="s16", layout="mono", rate=dst_rate)
+            None if src_rate == dst_rate else OneThreadResampler(format="s16", layout="mono", rate=dst_rate)
         )
 
     def push(self, pcm: Pcm) -> Pcm:
@@ -39,7 +94,7 @@ def resample(pcm: Pcm, src_rate: int, dst_rate: int) -> Pcm:
     """One-shot resampling of a whole buffer (flushes the filter so the tail is not lost)."""
     if src_rate == dst_rate or pcm.size == 0:
         return pcm
-    rs = av.AudioResampler(format="s16", layout="mono", rate=dst_rate)
+    rs = OneThreadResampler(format="s16", layout="mono", rate=dst_rate)
     frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm.reshape(1, -1)), format="s16", layout="mono")
     frame.sample_rate = src_rate
     frame.pts = 0

@@ -260,8 +260,14 @@ class RtcConversation(Conversation):
     async def connect(self) -> None:
         from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-        from datavox.voice.media import keep_loopback_candidates, patch_loopback, use_low_delay_receive
+        from datavox.voice.media import (
+            keep_loopback_candidates,
+            one_thread_opus,
+            patch_loopback,
+            use_low_delay_receive,
+        )
 
+        one_thread_opus()
         if self.loopback:
             patch_loopback()
         outer = self

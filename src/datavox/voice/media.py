@@ -23,7 +23,7 @@ import av
 import numpy as np
 from aiortc import MediaStreamTrack
 
-from datavox.voice.audio import Pcm, Resampler
+from datavox.voice.audio import OneThreadResampler, Pcm, Resampler
 
 OUT_RATE = 48_000
 FRAME = OUT_RATE // 50  # 20 ms
@@ -38,6 +38,14 @@ def patch_loopback() -> None:
 
         aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
         _loopback_patched = True
+
+
+def one_thread_opus() -> None:
+    """aiortc's Opus encoder resamples through `av.AudioResampler`, whose filter graph starts a thread per
+    core for every call (see `audio.OneThreadResampler`): give it the one-thread resampler instead."""
+    import aiortc.codecs.opus as opus
+
+    setattr(opus, "AudioResampler", OneThreadResampler)  # noqa: B010 (private to aiortc, hence setattr)
 
 
 _CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ (\S+) ", re.IGNORECASE)

@@ -11,14 +11,20 @@ import json
 import logging
 from typing import Any, Protocol
 
-import av
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from datavox.realtime import protocol as p
 from datavox.voice.access import EngineError, Grant
+from datavox.voice.audio import OneThreadResampler
 from datavox.voice.contracts import Player, SendFn
-from datavox.voice.media import SpeechTrack, keep_loopback_candidates, patch_loopback, use_low_delay_receive
+from datavox.voice.media import (
+    SpeechTrack,
+    keep_loopback_candidates,
+    one_thread_opus,
+    patch_loopback,
+    use_low_delay_receive,
+)
 from datavox.voice.session import Session
 
 log = logging.getLogger(__name__)
@@ -82,6 +88,7 @@ class RtcCall:
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = []
         self.track = SpeechTrack()
+        one_thread_opus()
         self._closer: asyncio.Future[None] | None = None
 
     def _send(self, event: p.Event) -> None:
@@ -158,7 +165,7 @@ class RtcCall:
 
     async def _pump(self, track: Any, session: Session) -> None:
         """Mic audio: 48 kHz stereo Opus frames → 16 kHz mono int16 → the session."""
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=16_000)
+        resampler = OneThreadResampler(format="s16", layout="mono", rate=16_000)
         while True:
             try:
                 frame = await track.recv()
