@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from datavox.brain import degree
+from datavox.brain import degree, nameparts
 from datavox.brain.linking import ValueIndex, ValueMatch
 from datavox.brain.text import Token, fold, lemma, spoken_years, tokens
 
@@ -95,6 +95,7 @@ class Frame:
     after_qword: int = 0  # index in toks right after the question word(s)
     where_place: bool = False  # "where is X" asks for a place, "where did X finish" for a rank
     projection: list[str] = field(default_factory=list)  # "the name and date of ...": lemmas of columns asked
+    name_parts: list[str] = field(default_factory=list)  # "first name", "last name", "full name" asked for
     alpha: str = ""  # asc | desc: "in alphabetical order", "reverse alphabetical"
     per: str = ""  # "each year", "per team", "by season": the lemma of what the answer is broken down by
     threshold: tuple[str, float] | None = None  # "more than 50 wins": (">", 50)
@@ -191,6 +192,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     degree.mode(frame, masked, used)
     degree.superlative(frame, masked, used)
+    frame.name_parts = nameparts.mark(masked, used)  # "first names": a column, not an order
     masked = [w if i not in used else "" for i, w in enumerate(words)]
     _ordinals_and_order(frame, masked, used)
     if frame.direction and frame.agg in ("avg", "sum") and not frame.top_n and not frame.ranked:
@@ -553,7 +555,7 @@ def _projection(frame: Frame, words: list[str]) -> None:
             break
     if end is None:
         return
-    asked = [lemma(w) for w in words[start:end] if w not in _PROJECTION_SKIP]
+    asked = nameparts.collapse([lemma(w) for w in words[start:end] if w not in _PROJECTION_SKIP])
     # Aggregates ("the average number of points") are not columns.
     if asked and len(asked) <= 4 and not set(asked) & {"average", "number", "total", "sum", "count", "mean"}:
         frame.projection = asked

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from datavox.brain import nameparts
 from datavox.brain.joins import Edge, JoinGraph
 from datavox.brain.linking import ValueMatch
 from datavox.brain.parse import Frame
@@ -651,7 +652,13 @@ class Planner:
         out: list[str] = []
         for word in frame.projection:
             pick: str | None = None
-            if word in ("id", "ids", "identifier", "identifiers", "key"):
+            if word in ("first name", "last name", "full name"):
+                parts = nameparts.columns(self.catalog, table, word)
+                if not parts:
+                    return []
+                out.extend(p for p in parts[:-1] if p not in out)
+                pick = parts[-1]
+            elif word in ("id", "ids", "identifier", "identifiers", "key"):
                 pk = cols.primary_key or [c.name for c in cols.columns if identifier(c.name) == "id"]
                 pick = pk[0] if pk else None
             elif word == "name":

@@ -241,6 +241,10 @@ class Generator:
             if parent is not None and rest & RESULT_WORDS and rest & set(self.singular_key[parent]):
                 # `races_race_results`: the results of the parent itself, not of a session around it.
                 model.tables[name].priority += 2
+            elif parent is None and len(rest) == 1 and rest & RESULT_WORDS:
+                # A table called just `results`: the results of the events it links to, which is what
+                # "took part in", "raced in", "finished" mean before qualifying or lap tables.
+                model.tables[name].priority += 2
             if parent is not None:
                 by_rest.setdefault(tuple(singular(w) for w in self.rest(name)), []).append(name)
         for names in by_rest.values():

@@ -1,0 +1,92 @@
+"""Name parts asked for by name ("first and last name", "first names", "full name") are columns, not an
+order; and a table called just `results` is the one "took part in" means (generated model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from datavox.brain import nameparts
+from datavox.brain.brain import Brain
+from datavox.brain.parse import parse
+from datavox.data.connect import parse_url
+from datavox.data.schema import introspect
+from datavox.data.semantic import generate
+
+
+def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [tuple(r) for r in con.execute(sql).fetchall()]
+    finally:
+        con.close()
+
+
+def test_first_and_last_are_name_parts_not_an_order() -> None:
+    frame = parse("What is the first and last name of all the German drivers?", None)
+    assert frame.name_parts == ["first name", "last name"]
+    assert frame.first_last == ""
+    assert frame.projection == ["first name", "last name"]
+    frame = parse("What are the id and first names of the drivers?", None)
+    assert frame.projection == ["id", "first name"] and frame.first_last == ""
+    # An order stays an order.
+    assert parse("Who won the first race of 2021?", None).first_last == "first"
+    assert parse("Who won the last race of 2021?", None).name_parts == []
+
+
+def test_collapse_leaves_other_words() -> None:
+    assert nameparts.collapse(["id", "first", "last", "name"]) == ["id", "first name", "last name"]
+    assert nameparts.collapse(["first", "race"]) == ["first", "race"]
+    assert nameparts.collapse(["full", "name", "date"]) == ["full name", "date"]
+
+
+def test_first_and_last_name_of_a_group(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("What is the first and last name of all the German drivers?")
+    want = _rows(
+        f1_db,
+        "select d.first_name, d.last_name from drivers d join countries c on c.id = d.nationality_country_id"
+        " where c.demonym = 'German'",
+    )
+    assert len(want) > 1
+    assert answer.columns == ["first_name", "last_name"]
+    assert sorted(tuple(r) for r in answer.rows) == sorted(set(want))[: len(answer.rows)]
+
+
+def test_first_names_and_ids(f1_brain: Brain, f1_db: Path) -> None:
+    answer = f1_brain.ask("What are the first names of the drivers from Finland?")
+    want = _rows(
+        f1_db,
+        "select distinct d.first_name from drivers d join countries c on c.id = d.nationality_country_id"
+        " where c.name = 'Finland'",
+    )
+    assert answer.columns == ["first_name"] and sorted(answer.rows) == sorted([list(r) for r in want])
+    answer = f1_brain.ask("What is the id and first name of the drivers who won in 1998?")
+    assert answer.columns == ["id", "first_name"] and len(answer.rows) > 1
+
+
+def test_columns_from_the_names_people_say(tmp_path: Path) -> None:
+    path = tmp_path / "people.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE people (id INT, forename VARCHAR, surname VARCHAR)")
+    con.execute("CREATE TABLE staff (id INT, given_name VARCHAR, family_name VARCHAR, fullname VARCHAR)")
+    con.close()
+    catalog = introspect(parse_url(f"duckdb:///{path}"))
+    assert nameparts.columns(catalog, "people", "first name") == ["forename"]
+    assert nameparts.columns(catalog, "people", "last name") == ["surname"]
+    assert nameparts.columns(catalog, "people", "full name") == ["forename", "surname"]
+    assert nameparts.columns(catalog, "staff", "first name") == ["given_name"]
+    assert nameparts.columns(catalog, "staff", "last name") == ["family_name"]
+    assert nameparts.columns(catalog, "staff", "full name") == ["fullname"]
+
+
+def test_a_table_called_results_is_ranked_over_other_event_tables(tmp_path: Path) -> None:
+    path = tmp_path / "games.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE players (playerId INT, name VARCHAR)")
+    con.execute("CREATE TABLE games (gameId INT, year INT, name VARCHAR)")
+    con.execute("CREATE TABLE results (resultId INT, gameId INT, playerId INT, position INT, points INT)")
+    con.execute("CREATE TABLE warmups (warmupId INT, gameId INT, playerId INT, position INT)")
+    con.close()
+    model = generate(introspect(parse_url(f"duckdb:///{path}")))
+    assert model.tables["results"].priority > model.tables["warmups"].priority
