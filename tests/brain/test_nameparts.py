@@ -90,3 +90,31 @@ def test_a_table_called_results_is_ranked_over_other_event_tables(tmp_path: Path
     con.close()
     model = generate(introspect(parse_url(f"duckdb:///{path}")))
     assert model.tables["results"].priority > model.tables["warmups"].priority
+
+
+def test_the_tables_word_written_plainly_is_not_a_person_called_so(tmp_path: Path) -> None:
+    """A driver whose surname is "Driver": "a driver" in a question is the table's word, not him."""
+    from tests.brain.conftest import settings_for
+
+    path = tmp_path / "grid.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE drivers (driverId INT, forename VARCHAR, surname VARCHAR, nationality VARCHAR)")
+    con.executemany(
+        "INSERT INTO drivers VALUES (?, ?, ?, ?)",
+        [
+            (1, "Paddy", "Driver", "South African"),
+            (2, "Jack", "Lewis", "British"),
+            (3, "Ann", "Moss", "British"),
+        ],
+    )
+    con.close()
+    brain = Brain.from_settings(settings_for(path), engine="offline")
+    try:
+        heard = brain.offline.hearing.repair("Which nationality does a driver with the surname Lewis have?")
+        assert "a driver with" in heard.text
+        answer = brain.ask("How many drivers have the surname Lewis?")
+        assert answer.sql and "'Driver'" not in answer.sql
+        # Written with a capital, it is still his name.
+        assert "Driver" in (brain.ask("What is the nationality of Paddy Driver?").sql or "")
+    finally:
+        brain.close()

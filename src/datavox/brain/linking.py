@@ -181,6 +181,10 @@ class ValueIndex:
         is_schema_word = len(words) == 1 and (lemma(words[0]) in self.vocabulary or len(words[0]) < 3)
         # Words that all describe the data ("grand prix", "race results") name no row by being part of one.
         schema_phrase = all(lemma(w) in self.vocabulary or w in STOPWORDS for w in words)
+        if is_schema_word and len(words[0]) >= 3 and lower and words[0] in lower:
+            # "which driver ..." written plainly where the question capitalises names: the table's word,
+            # not a person called "Driver" (names are written with capitals).
+            return []
         for table, column, value in self.exact.get(key, []):
             # Short codes ("UK") are names when the data writes them in capitals; "of" and "is" never are.
             code = len(words[0]) < 3 and value.isupper() and lemma(words[0]) not in self.vocabulary

@@ -29,7 +29,7 @@ from datavox.brain.plan import Planner
 from datavox.brain.profile import Profiler
 from datavox.brain.refusal import refusal_text
 from datavox.brain.sqlbuild import Builder, Shape
-from datavox.brain.text import fold
+from datavox.brain.text import fold, lemma
 from datavox.data.schema import Catalog
 from datavox.data.semantic import SemanticModel, TableModel
 from datavox.types import Answer, HistoryTurn, Intent, QueryResult
@@ -88,7 +88,13 @@ class OfflineEngine:
         return self._ask(question, history, {}, time.perf_counter())
 
     def _name_spans(self, folded: str) -> list[NameSpan]:
-        return [(m.span, m.value) for m in self.index.match(folded) if m.score >= 0.9]
+        # A single word of the schema ("driver") is the table's word, not a person called "Driver": it gets
+        # no capital from the data (the parser then links it only where the question capitalises it).
+        return [
+            (m.span, m.value)
+            for m in self.index.match(folded)
+            if m.score >= 0.9 and not (" " not in m.text and lemma(m.text) in self.index.vocabulary)
+        ]
 
     def _ask(
         self, question: str, history: Sequence[HistoryTurn], timings: dict[str, float], t0: float
