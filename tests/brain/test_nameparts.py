@@ -118,3 +118,34 @@ def test_the_tables_word_written_plainly_is_not_a_person_called_so(tmp_path: Pat
         assert "Driver" in (brain.ask("What is the nationality of Paddy Driver?").sql or "")
     finally:
         brain.close()
+
+
+def test_a_full_name_said_where_the_data_keeps_its_parts_is_that_one_person(tmp_path: Path) -> None:
+    """ "Jack Lewis" is the row with forename Jack and surname Lewis, not every Jack and every Lewis; web
+    addresses are never names ("Formula_1" is no part of a driver's page)."""
+    from tests.brain.conftest import settings_for
+
+    path = tmp_path / "grid.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE drivers (driverId INT PRIMARY KEY, forename VARCHAR, surname VARCHAR, url VARCHAR)"
+    )
+    people = [
+        (1, "Jack", "Lewis", "http://en.wikipedia.org/wiki/Jack_Lewis_(Formula_1)"),
+        (2, "Lewis", "Moss", "http://en.wikipedia.org/wiki/Lewis_Moss"),
+        (3, "Jack", "Brabham", "http://en.wikipedia.org/wiki/Jack_Brabham"),
+    ]
+    con.executemany("INSERT INTO drivers VALUES (?, ?, ?, ?)", people)
+    con.execute("CREATE TABLE results (resultId INT, driverId INT, points INT)")
+    con.executemany(
+        "INSERT INTO results VALUES (?, ?, ?)", [(1, 1, 10), (2, 1, 6), (3, 2, 4), (4, 3, 8), (5, 3, 1)]
+    )
+    con.close()
+    brain = Brain.from_settings(settings_for(path), engine="offline")
+    try:
+        answer = brain.ask("How many points did Jack Lewis score in total?")
+        assert answer.rows and answer.rows[0][0] == 16, answer.sql
+        assert "Jack Lewis" in answer.answer
+        assert "url" not in (brain.ask("How many points did Jack Lewis score in Formula_1?").sql or "")
+    finally:
+        brain.close()

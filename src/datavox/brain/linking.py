@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from datavox.brain import fullnames
 from datavox.brain.text import Token, fold, lemma, tokens
 from datavox.data import wordlist
 from datavox.data.names import identifier
@@ -47,6 +48,7 @@ class ValueMatch:
     span: tuple[int, int]  # character offsets in the folded question
     text: str = ""  # the words of the question that matched
     prominence: float = 0.0
+    said: str = ""  # how to say the value when it is no name itself (a person's key: "Lewis Hamilton")
 
 
 Fetch = Callable[[str], list[list[object]]]
@@ -61,6 +63,7 @@ class ValueIndex:
         # folded part of a value -> [(table, column, value, share of the value's words)]
         self.partial: dict[str, list[tuple[str, str, str, float]]] = defaultdict(list)
         self.prominence: dict[tuple[str, str, str], float] = {}
+        self.said: dict[tuple[str, str, str], str] = {}
         self.columns: list[tuple[str, str]] = []
         self.entity_columns = {(t, c) for t, tm in model.tables.items() for c in tm.entity}
         self.vocabulary: set[str] = _vocabulary(model)
@@ -74,10 +77,15 @@ class ValueIndex:
             for value in col.distinct[:MAX_VALUES_PER_COLUMN]:
                 self._add(table_name, column_name, value)
         self._prune_partials()
-        self._keys = list(self.exact)
         self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
         if fetch is not None:
             self._load_prominence(model, fetch)
+            # "Lewis Hamilton" where the data has forename and surname: that one row, by its key.
+            for key, table_name, column_name, value, said in fullnames.rows(catalog, fetch):
+                if (table_name, column_name, value) not in self.exact[key]:
+                    self.exact[key].append((table_name, column_name, value))
+                    self.said[(table_name, column_name, value)] = said
+        self._keys = list(self.exact)
 
     def _add(self, table: str, column: str, value: str) -> None:
         key = fold(value)
@@ -233,8 +241,9 @@ class ValueIndex:
     def _vm(
         self, table: str, column: str, value: str, score: float, span: tuple[int, int], key: str
     ) -> ValueMatch:
+        found = (table, column, value)
         return ValueMatch(
-            table, column, value, score, span, key, self.prominence.get((table, column, value), 0.0)
+            table, column, value, score, span, key, self.prominence.get(found, 0.0), self.said.get(found, "")
         )
 
 
@@ -277,7 +286,9 @@ def _wordy(values: list[str]) -> bool:
     if not sample:
         return False
     wordy = sum(1 for v in sample if sum(ch.isalpha() for ch in v) > len(v) / 2 and len(v) > 2)
-    return wordy >= 0.8 * len(sample)
+    # Web addresses and e-mail addresses are letters too, but nobody says them as names.
+    addresses = sum(1 for v in sample if "://" in v or v.startswith("www.") or ("@" in v and " " not in v))
+    return wordy >= 0.8 * len(sample) and addresses < 0.5 * len(sample)
 
 
 def _adjective_base(word: str) -> str | None:

@@ -91,7 +91,7 @@ class OfflineEngine:
         # A single word of the schema ("driver") is the table's word, not a person called "Driver": it gets
         # no capital from the data (the parser then links it only where the question capitalises it).
         return [
-            (m.span, m.value)
+            (m.span, m.said or m.value)
             for m in self.index.match(folded)
             if m.score >= 0.9 and not (" " not in m.text and lemma(m.text) in self.index.vocabulary)
         ]

@@ -27,8 +27,8 @@ def understood(engine: OfflineEngine, frame: Frame) -> str:
     """The parts of the question the engine recognised, as words: 'Lewis Hamilton, 2020 and "podiums"'."""
     parts: list[str] = []
     for group in frame.values:
-        if group and group[0].score >= 0.9 and group[0].value not in parts:
-            parts.append(group[0].value)
+        if group and group[0].score >= 0.9 and (group[0].said or group[0].value) not in parts:
+            parts.append(group[0].said or group[0].value)
     if frame.years is not None and frame.years.describe():
         parts.append(frame.years.describe())
     lemmas = frame.content_lemmas
@@ -64,11 +64,11 @@ def candidates(engine: OfflineEngine, frame: Frame) -> Iterator[str]:
             key=lambda c: not c.lower().startswith(("total", "num", "count")),
         )
         for c in totals:
-            yield f"How many {tm.columns[c].synonyms[-1]} does {vm.value} have?"
+            yield f"How many {tm.columns[c].synonyms[-1]} does {vm.said or vm.value} have?"
         for measure in model.measures.values():
             if measure.subject == vm.table and measure.synonyms:
                 phrase = next((s for s in measure.synonyms if " " in s), measure.synonyms[0])
-                yield f"How many {phrase} does {vm.value} have?"
+                yield f"How many {phrase} does {vm.said or vm.value} have?"
     for tname, tm in model.tables.items():
         if tm.exposed and tm.entity and tname in engine.catalog.tables:
             yield f"How many {noun(tm, tname)} are there?"

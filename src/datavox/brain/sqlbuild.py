@@ -114,15 +114,17 @@ class Builder:
         # Values of one column are alternatives ("in the UK or Malaysia"); different columns all apply.
         by_column: dict[tuple[str, str, tuple[Edge, ...]], list[str]] = {}
         excluded: set[tuple[str, str, tuple[Edge, ...]]] = set()
+        said_as: dict[str, str] = {}  # a key value linked from a person's full name is said as the name
         for vm, path in r.values:
             if compare_groups and (vm.table, vm.column) == compare_groups[0]:
                 continue
             sibling = vm.column in self.p.tm(vm.table).entity and len(path) == 1
             if r.target.table == vm.table and path == r.target.path and path and sibling:
                 self._sibling(r, vm.column, vm.value, path, fact_alias)
-                shape.filters.append(vm.value)
+                shape.filters.append(vm.said or vm.value)
                 continue
             by_column.setdefault((vm.table, vm.column, path), []).append(vm.value)
+            said_as[vm.value] = vm.said or vm.value
             if vm.span in frame.excluded:
                 excluded.add((vm.table, vm.column, path))
         for (table, column, path), values in by_column.items():
@@ -132,6 +134,7 @@ class Builder:
                 cond: exp.Expr = exp.EQ(this=col, expression=exp.Literal.string(values[0]))
             else:
                 cond = exp.In(this=col, expressions=[exp.Literal.string(v) for v in values])
+            values = [said_as.get(v, v) for v in values]
             if (table, column, path) in excluded:
                 # "airports outside the USA", "drivers other than Hamilton": every row but those.
                 cond = exp.Not(this=cond)
