@@ -149,3 +149,10 @@ def test_a_full_name_said_where_the_data_keeps_its_parts_is_that_one_person(tmp_
         assert "url" not in (brain.ask("How many points did Jack Lewis score in Formula_1?").sql or "")
     finally:
         brain.close()
+
+
+def test_words_ending_in_eed_are_no_past_tenses() -> None:
+    from datavox.brain.text import lemma
+
+    assert [lemma(w) for w in ("speed", "speeds", "need", "exceed")] == ["speed", "speed", "need", "exceed"]
+    assert [lemma(w) for w in ("agreed", "raced", "scored", "stopped")] == ["agree", "race", "score", "stop"]

@@ -70,6 +70,9 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", ascii_text.lower()).strip()
 
 
+_EED_PAST = frozenset({"agreed", "disagreed", "freed", "guaranteed", "refereed", "decreed"})
+
+
 @lru_cache(maxsize=20000)
 def lemma(word: str) -> str:
     """A plain lemma: irregular forms, plurals and the common verb endings."""
@@ -88,6 +91,9 @@ def lemma(word: str) -> str:
         return w[:-1]
     if w.endswith("ied") and len(w) > 4:
         return w[:-3] + "y"
+    if w.endswith("eed"):
+        # "speed", "need", "exceed" are no past tenses; "agreed", "freed" are.
+        return w[:-1] if w in _EED_PAST else w
     if w.endswith("ed") and len(w) > 4:
         stem = w[:-2]
         if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "ls":
