@@ -156,3 +156,38 @@ def test_words_ending_in_eed_are_no_past_tenses() -> None:
 
     assert [lemma(w) for w in ("speed", "speeds", "need", "exceed")] == ["speed", "speed", "need", "exceed"]
     assert [lemma(w) for w in ("agreed", "raced", "scored", "stopped")] == ["agree", "race", "score", "stop"]
+
+
+def test_the_most_of_a_table_counted_through_the_facts_that_join_them(f1_brain: Brain, f1_db: Path) -> None:
+    """ "Which driver took part in the most races?": result rows joining each driver to a race, per driver."""
+    answer = f1_brain.ask("Which driver participated in the most races?")
+    want = _rows(
+        f1_db,
+        "select d.name, count(*) from races_race_results r join drivers d on d.id = r.driver_id"
+        " group by d.name order by 2 desc limit 1",
+    )
+    assert answer.rows and answer.rows[0][0] == want[0][0] and answer.rows[0][1] == want[0][1]
+    assert "race results" not in answer.answer
+
+
+def test_a_bound_on_a_table_counted_through_the_facts(tmp_path: Path) -> None:
+    from tests.brain.conftest import settings_for
+
+    path = tmp_path / "league.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE players (playerId INT PRIMARY KEY, name VARCHAR)")
+    con.execute("CREATE TABLE games (gameId INT PRIMARY KEY, year INT, name VARCHAR)")
+    con.execute("CREATE TABLE results (resultId INT, gameId INT, playerId INT, position INT)")
+    con.executemany("INSERT INTO players VALUES (?, ?)", [(1, "Ann Arbor"), (2, "Bo Berg"), (3, "Cy Cole")])
+    con.executemany("INSERT INTO games VALUES (?, ?, ?)", [(g, 2020, f"Cup {g}") for g in range(1, 5)])
+    entries = [(1, 1, 1), (2, 2, 1), (3, 3, 1), (4, 1, 2), (5, 2, 2), (6, 1, 3)]  # Ann 3, Bo 2, Cy 1
+    con.executemany("INSERT INTO results VALUES (?, ?, ?, 1)", [(r, g, p) for r, g, p in entries])
+    con.close()
+    brain = Brain.from_settings(settings_for(path), engine="offline")
+    try:
+        best = brain.ask("Which player took part in the most games?")
+        assert best.rows and best.rows[0][:2] == ["Ann Arbor", 3], best.sql
+        bound = brain.ask("Which players took part in more than 1 game?")
+        assert sorted(r[0] for r in bound.rows) == ["Ann Arbor", "Bo Berg"], bound.sql
+    finally:
+        brain.close()

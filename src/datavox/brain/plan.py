@@ -160,6 +160,7 @@ class Reading:
     year_column: tuple[tuple[Edge, ...], str] | None = None
     covering: bool = False  # the filters pin one row of the fact table
     projection: list[str] = field(default_factory=list)  # columns of the answer's table asked by name
+    counted: str | None = None  # "the most races" counted through these facts: the table said (races)
     per: tuple[tuple[Edge, ...], str] | None = None  # the breakdown: path to a table and its column
     score: float = 0.0
     words: frozenset[str] = frozenset()
@@ -416,7 +417,18 @@ class Planner:
             return None  # "the youngest ..." of rows that have no birth date: no silent guess
         if any(w.endswith("est") and len(w) > 5 for w in unexplained_words(frame, explained)):
             return None  # "the youngest champion": ranked by something the model does not know
-        if (frame.order or frame.top_n) and measure is None and not frame.mode and not frame.per:
+        via = self._counted_via(fact, target.table, t_hits) if measure is None and column is None else None
+        if via is not None and (frame.order or frame.top_n or frame.threshold):
+            # "the driver who took part in the most races": rows of the facts that join each driver to a race.
+            explained |= t_hits[via]
+            reading.counted = via
+        if (
+            (frame.order or frame.top_n)
+            and measure is None
+            and not frame.mode
+            and not frame.per
+            and via is None
+        ):
             ranked_by_column = column is not None and self.role(fact, column) in ("measure", "rank", "time")
             ranked_by_column = ranked_by_column or (column is not None and bool(frame.hints))
             nothing = target.table is None and target.column is None
@@ -674,6 +686,18 @@ class Planner:
             if pick not in out:
                 out.append(pick)
         return out if len(out) > 1 or out != (self.tm(table).entity or [])[:1] else []
+
+    def _counted_via(self, fact: str, target: str | None, t_hits: dict[str, frozenset[str]]) -> str | None:
+        """The other table a question counts through these facts: `results` joins drivers to races, so
+        "drivers with the most races" counts a driver's result rows. None unless the facts hold a key to
+        both the answer's table and a table the question names."""
+        if target is None or target == fact or fact in t_hits:
+            return None
+        keys = {e.to_table for e in self.graph.out.get(fact, []) if e.forward}
+        if target not in keys:
+            return None
+        named = [t for t in t_hits if t not in (target, fact) and t in keys]
+        return named[0] if len(named) == 1 else None
 
     def _sibling_keys(self, fact: str, own: str) -> list[str]:
         return [

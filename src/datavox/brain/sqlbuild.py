@@ -358,6 +358,10 @@ class Builder:
             return exp.Count(this=exp.Star()), label, "count"
         if r.column is not None and col_role == "measure":
             return exp.column(r.column, table=fact_alias), _label(r.column), "column"
+        if r.counted is not None:
+            said = self.p.tm(r.counted).synonyms[:2]  # "with 431 races", not "431 race results"
+            plural = [w for w in said if w.endswith("s")]
+            return exp.Count(this=exp.Star()), (plural or said or [_label(r.counted)])[0], "count"
         return exp.Count(this=exp.Star()), _label(r.fact), "count"
 
     def _target(self, r: Reading, fact_alias: str) -> tuple[str | None, exp.Expr | None]:
