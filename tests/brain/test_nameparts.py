@@ -191,3 +191,23 @@ def test_a_bound_on_a_table_counted_through_the_facts(tmp_path: Path) -> None:
         assert sorted(r[0] for r in bound.rows) == ["Ann Arbor", "Bo Berg"], bound.sql
     finally:
         brain.close()
+
+
+def test_names_that_repeat_are_counted_per_row(tmp_path: Path) -> None:
+    """Two players called Berg are two players: the count is per row, not per name."""
+    from tests.brain.conftest import settings_for
+
+    path = tmp_path / "league.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE players (playerId INT PRIMARY KEY, surname VARCHAR)")
+    con.execute("CREATE TABLE results (resultId INT, playerId INT, points INT)")
+    con.executemany("INSERT INTO players VALUES (?, ?)", [(1, "Berg"), (2, "Berg"), (3, "Cole"), (4, "Dunn")])
+    rows = [(1, 1, 1), (2, 1, 1), (3, 2, 1), (4, 2, 1), (5, 3, 1), (6, 3, 1), (7, 3, 1)]
+    con.executemany("INSERT INTO results VALUES (?, ?, ?)", rows)  # Berg 2 + Berg 2, Cole 3
+    con.close()
+    brain = Brain.from_settings(settings_for(path), engine="offline")
+    try:
+        best = brain.ask("Which player has the most results?")
+        assert [r[:2] for r in best.rows] == [["Cole", 3]], best.sql
+    finally:
+        brain.close()

@@ -377,6 +377,21 @@ class Builder:
             return fact_alias, exp.column(t.column, table=fact_alias)
         return None, None
 
+    def _grouping(self, r: Reading, name_expr: exp.Expr) -> list[exp.Expr]:
+        """Grouped by the name, and by the row's key where names repeat (two drivers called Schumacher are
+        two drivers, each with his own count)."""
+        out: list[exp.Expr] = [name_expr.copy()]
+        table = self.p.catalog.tables.get(r.target.table or "")
+        if table is None or not isinstance(name_expr, exp.Column) or r.target.column is not None:
+            return out
+        col = table.column(name_expr.name)
+        key = table.primary_key
+        if col is None or len(key) != 1 or key[0] == col.name or not col.distinct_count:
+            return out
+        if col.distinct_count < table.rows:
+            out.append(exp.column(key[0], table=name_expr.table))
+        return out
+
     def _target_label(self, r: Reading) -> str:
         if r.target.table is not None:
             syn = self.p.tm(r.target.table).synonyms
@@ -444,7 +459,7 @@ class Builder:
         else:
             agg = self._aggregate_expr(value_expr, agg_kind, frame)
             self.select = self.select.select(name_expr.as_("name"), agg.as_(metric_alias))
-            self.select = self.select.group_by(name_expr.copy())
+            self.select = self.select.group_by(*self._grouping(r, name_expr))
             if frame.single and r.year_column is None:
                 r.year_column = self.p._year_column(r.fact)
             if frame.single and r.year_column is not None:
@@ -489,7 +504,7 @@ class Builder:
         best_of_all = self.select.copy().select(exp.Min(this=col.copy()))
         best_of_all.set("limit", None)
         self.select = self.select.select(name_expr.as_("name"), exp.Min(this=col.copy()).as_("best_position"))
-        self.select = self.select.group_by(name_expr.copy())
+        self.select = self.select.group_by(*self._grouping(r, name_expr))
         if frame.top_n:
             self.select = self.select.order_by(exp.column("best_position"), name_expr.copy()).limit(
                 frame.top_n
@@ -591,7 +606,7 @@ class Builder:
         else:
             agg = self._aggregate_expr(value_expr, agg_kind, frame)
             self.select = self.select.select(name_expr.as_("name"), agg.as_(metric)).group_by(
-                name_expr.copy()
+                *self._grouping(r, name_expr)
             )
             self.select = self.select.having(ops[op](this=agg.copy(), expression=number))
         self.select = self.select.order_by(exp.Ordered(this=exp.column(metric), desc=True)).limit(100)
@@ -708,7 +723,7 @@ class Builder:
         else:
             agg = exp.Sum(this=value_expr)
         self.select = self.select.select(name_expr.as_("name"), agg.as_(metric_alias))
-        self.select = self.select.group_by(name_expr.copy())
+        self.select = self.select.group_by(*self._grouping(r, name_expr))
         desc = frame.order != "min"
         self.select = self.select.order_by(exp.Ordered(this=exp.column(metric_alias), desc=desc))
         shape.kind, shape.name_column, shape.value_column = "compare", "name", metric_alias
