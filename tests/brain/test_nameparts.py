@@ -211,3 +211,28 @@ def test_names_that_repeat_are_counted_per_row(tmp_path: Path) -> None:
         assert [r[:2] for r in best.rows] == [["Cole", 3]], best.sql
     finally:
         brain.close()
+
+
+def test_the_columns_asked_of_the_rows_ranked_first(tmp_path: Path) -> None:
+    """ "the id and first name of the player with the most games": those columns of the rows ranked first."""
+    from tests.brain.conftest import settings_for
+
+    path = tmp_path / "league.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE players (playerId INT PRIMARY KEY, forename VARCHAR, surname VARCHAR)")
+    con.execute("CREATE TABLE games (gameId INT PRIMARY KEY, year INT, name VARCHAR)")
+    con.execute("CREATE TABLE results (resultId INT, gameId INT, playerId INT, position INT)")
+    con.executemany(
+        "INSERT INTO players VALUES (?, ?, ?)", [(1, "Ann", "Arbor"), (2, "Bo", "Berg"), (3, "Cy", "Cole")]
+    )
+    con.executemany("INSERT INTO games VALUES (?, ?, ?)", [(g, 2020, f"Cup {g}") for g in range(1, 5)])
+    entries = [(1, 1, 2), (2, 2, 2), (3, 3, 2), (4, 1, 1), (5, 2, 1), (6, 1, 3)]  # Bo 3, Ann 2, Cy 1
+    con.executemany("INSERT INTO results VALUES (?, ?, ?, 1)", [(r, g, p) for r, g, p in entries])
+    con.close()
+    brain = Brain.from_settings(settings_for(path), engine="offline")
+    try:
+        answer = brain.ask("What is the id and first name of the player who took part in the most games?")
+        assert answer.columns == ["playerId", "forename"], answer.sql
+        assert answer.rows == [[2, "Bo"]]
+    finally:
+        brain.close()

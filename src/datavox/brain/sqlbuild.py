@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
+from datavox.brain import ranked
 from datavox.brain.joins import Edge
 from datavox.brain.parse import Frame
 from datavox.brain.plan import Planner, Reading, words_of
@@ -224,6 +225,11 @@ class Builder:
             self._age(frame, r, name_expr, target_alias, fact_alias, shape)
         elif name_expr is not None and (frame.order or frame.top_n):
             self._top(frame, r, name_expr, value_expr, agg_kind, shape)
+            if r.projection and target_alias is not None and shape.kind == "top":
+                asked = ranked.top_projection(self.select, r.projection, target_alias)
+                if asked is not None:
+                    self.select = asked
+                    shape.kind, shape.name_column = "first", r.projection[-1]
         elif name_expr is not None and frame.first_last:
             order = self._order_columns(r, fact_alias)
             if r.projection and target_alias is not None:
