@@ -27,6 +27,9 @@ SHAPES = [
     ("How many races were there in 1950?", [7]),
     ("How many races have been held at Silverstone?", [61]),
     ("How many British drivers have won a race?", [21]),
+    # a year said with "born" is a birth year, not a season's
+    ("Which drivers were born in 1997?", ["Charles Leclerc", "Max Verstappen"]),
+    ("How many drivers were born after 1990?", [70]),
     # career totals
     ("How many pole positions does Ayrton Senna have?", [65]),
     ("How many world titles does Michael Schumacher have?", [7]),

@@ -27,6 +27,10 @@ _PHRASE_ROLES = ("measure", "rank", "time", "dimension", "name", "flag", "")
 _ARTICLES = frozenset({"the", "a", "an", "s"})
 
 
+# A year said with these is a birth year ("drivers born in 1997"), not the year something happened.
+BIRTH_WORDS = frozenset({"born", "birth"})
+
+
 def phrase_lemmas(phrase: str) -> frozenset[str]:
     """A synonym's words; they must all occur in the question (function words too: "drove for")."""
     return frozenset(lemma(w) for w in fold(phrase).split() if w not in _ARTICLES)
@@ -370,9 +374,12 @@ class Planner:
             bound.add(path[0].from_column if path else vm.column)
             explained |= {lemma(w) for t in (vm.table,) for w in t.split("_")} & words
         if frame.years is not None:
-            yc = self._year_column(fact)
+            birth = self._birth_year(fact, words)
+            yc = birth or self._year_column(fact)
             if yc is None:
                 return None
+            if birth is not None:
+                explained |= words & BIRTH_WORDS
             reading.year_column = yc
             bound.add(yc[0][0].from_column if yc[0] else yc[1])
         # The answer.
@@ -508,6 +515,13 @@ class Planner:
         if best is None:
             return None
         return best[1], best[2], max(best[0], 0.0)
+
+    def _birth_year(self, fact: str, words: set[str]) -> tuple[tuple[Edge, ...], str] | None:
+        """ "Born in 1997", "born after 1990": the year of the rows' own birth date, not of a season."""
+        if not words & BIRTH_WORDS:
+            return None
+        col = self.birth_column(fact)
+        return ((), col) if col is not None else None
 
     def _year_column(self, fact: str) -> tuple[tuple[Edge, ...], str] | None:
         own = self.time_column(fact)
