@@ -261,3 +261,24 @@ def test_outside_and_other_than_exclude(f1_brain: Brain, f1_db: Path) -> None:
         "where r.position_number=1 and r.year=2020 and d.name <> 'Lewis Hamilton'",
     )
     assert answer.rows == [[gold]] and well_formed(answer.answer)
+
+
+def test_two_sentences_with_that_year_and_a_pronoun(f1_brain: Brain, f1_db: Path) -> None:
+    # The product's own example, as a speech model writes it: two sentences, "he" and "that year".
+    answer = f1_brain.ask("Who won in Singapore in 2019? How many points did he score that year?")
+    winner = _one(
+        f1_db,
+        "select d.name from races_race_results r join races ra on ra.id=r.race_id "
+        "join circuits c on c.id=ra.circuit_id join drivers d on d.id=r.driver_id "
+        "where r.position_number=1 and ra.year=2019 and c.place_name='Singapore'",
+    )
+    points = _one(
+        f1_db,
+        "select s.points from seasons_driver_standings s join drivers d on d.id=s.driver_id "
+        f"where s.year=2019 and d.name='{winner}'",
+    )
+    assert answer.rows and answer.rows[0][0] == winner
+    assert any(str(points).removesuffix(".0") in str(c) for c in answer.rows[0][1:])
+    second = answer.answer.split(". ", 1)[1]
+    assert second.startswith("He ") and winner not in second and "that year" not in second
+    assert well_formed(answer.answer)

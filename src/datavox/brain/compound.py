@@ -30,6 +30,12 @@ RunSql = Callable[[str], QueryResult]
 
 _QWORDS = r"(?:who|whom|what|which|when|where|how many|how much|did|does|do|is|was|were|has|have|had)"
 _SECOND = re.compile(rf"^(?P<a>.+?\S)\s*,?\s+(?:and|then|also)\s+(?P<b>{_QWORDS}\b.+)$", re.IGNORECASE)
+# Two sentences: "Who won in Singapore in 2019? How many points did he score that year?"
+_SECOND_SENTENCE = re.compile(rf"^(?P<a>.+?\S)\s*[?.!]+\s+(?:and\s+|then\s+|also\s+)?(?P<b>{_QWORDS}\b.+)$",
+                              re.IGNORECASE)  # fmt: skip
+# "that year", "the same season": the first question's time, said again.
+_THAT_TIME = re.compile(r"\b(?:in\s+)?(?:that|the same|this)\s+(?:year|season)\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(he|she|they|it)\b", re.IGNORECASE)
 _AGG = r"(?:average|mean|total|maximum|minimum|max|min|highest|lowest|largest|smallest|biggest)"
 _AGGS = re.compile(rf"\b(?P<all>{_AGG}(?:\s*,\s*{_AGG})*\s*,?\s+and\s+(?:the\s+)?{_AGG})\b", re.IGNORECASE)
 _BOTH = re.compile(
@@ -86,7 +92,7 @@ class Compound:
 
     # -- two questions ---------------------------------------------------------------------------------------
     def _two_questions(self, text: str, history: Sequence[HistoryTurn]) -> Answer | None:
-        m = _SECOND.match(text)
+        m = _SECOND_SENTENCE.match(text) or _SECOND.match(text)
         if m is None or len(m.group("b").split()) < 3 or len(m.group("a").split()) < 3:
             return None
         first_q = m.group("a").rstrip(",") + "?"
@@ -97,7 +103,10 @@ class Compound:
                                                                     meta=first.context)]  # fmt: skip
         second_q = _capital(m.group("b"))
         when = _TIME.search(first_q)
-        if (
+        if when is not None and _THAT_TIME.search(second_q):
+            # "... in 2019? How many points did he score that year?": that year is 2019.
+            second_q = _THAT_TIME.sub(when.group(0), second_q, count=1)
+        elif (
             when is not None
             and not _TIME.search(second_q)
             and not re.search(r"\b(?:1[89]|20)\d\d\b", second_q)
@@ -116,7 +125,7 @@ class Compound:
         return replace(
             second,
             question=text,
-            answer=f"{first.answer} {second.answer}",
+            answer=f"{first.answer} {_as_pronoun(second.answer, first, m.group('b'))}",
             sql=f"{first.sql};\n{second.sql}",
             columns=columns,
             rows=rows,
@@ -300,6 +309,21 @@ class Compound:
                 spoken = f"{listed} {said}."
         return replace(like, question=text, answer=sentence(spoken), sql=sql, columns=result.columns,
                        rows=result.rows, truncated=result.truncated, chart=None)  # fmt: skip
+
+
+def _as_pronoun(answer: str, first: Answer, asked: str) -> str:
+    """ "Sebastian Vettel scored 240 points" after "Sebastian Vettel won ..." → "He scored 240 points", with
+    the pronoun the user chose ("how many points did he score"): the data does not say who is a he."""
+    pronoun = _PRONOUN.search(asked)
+    if pronoun is None or len(first.rows) != 1 or not first.rows[0]:
+        return answer
+    name = str(first.rows[0][0])
+    if not answer.startswith(name + " "):
+        return answer
+    word = pronoun.group(1).lower()
+    if word == "they" and re.match(r"\S+\s+(?:is|was|has)\b", answer[len(name) + 1 :]):
+        return answer  # "They was" would be wrong; keep the name
+    return word.capitalize() + answer[len(name) :]
 
 
 def _said(query: exp.Select) -> tuple[str, ...]:
