@@ -30,6 +30,8 @@ SHAPES = [
     # a year said with "born" is a birth year, not a season's
     ("Which drivers were born in 1997?", ["Charles Leclerc", "Max Verstappen"]),
     ("How many drivers were born after 1990?", [70]),
+    # a yes/no flag asked with "what" names the rows that have it, not "yes"
+    ("What was the fastest lap at Monza in 2020?", ["Lewis Hamilton"]),
     # career totals
     ("How many pole positions does Ayrton Senna have?", [65]),
     ("How many world titles does Michael Schumacher have?", [7]),

@@ -516,6 +516,15 @@ class Planner:
             return None
         return best[1], best[2], max(best[0], 0.0)
 
+    def _who_target(self, fact: str) -> Target | None:
+        """The people these facts are about, by the shortest join (none when no person table is reached)."""
+        options = [(self.graph.path(fact, p), p) for p in self.person_tables]
+        reachable = [(len(path), p, path) for path, p in options if path is not None]
+        if not reachable:
+            return None
+        _, table, path = min(reachable)
+        return Target(table=table, path=path)
+
     def _birth_year(self, fact: str, words: set[str]) -> tuple[tuple[Edge, ...], str] | None:
         """ "Born in 1997", "born after 1990": the year of the rows' own birth date, not of a season."""
         if not words & BIRTH_WORDS:
@@ -613,11 +622,9 @@ class Planner:
         if nouns and frame.qword in ("which", "how_many"):
             return None, frozenset()  # the thing asked for cannot be reached from these facts
         if frame.qword == "who" or (frame.qword == "list" and not nouns):
-            options = [(self.graph.path(fact, p), p) for p in self.person_tables]
-            reachable = [(len(path), p, path) for path, p in options if path is not None]
-            if reachable:
-                _, table, path = min(reachable)
-                return Target(table=table, path=path), frozenset()
+            person = self._who_target(fact)
+            if person is not None:
+                return person, frozenset()
             if self.person_tables:
                 # "Who won the constructors' title?": the named rows these facts are about, if not people.
                 for edge in self.graph.out.get(fact, []):
@@ -649,6 +656,12 @@ class Planner:
                     return Target(column=col), frozenset()
             tc = self.time_column(fact)
             return (Target(column=tc) if tc else None), frozenset()
+        if frame.qword == "what" and column is not None and self.role(fact, column) == "flag":
+            # "What was the fastest lap at Monza in 2020?": a yes/no flag answers nothing by itself ("was
+            # yes"); the rows that have it do, named as "who" would name them.
+            who = self._who_target(fact)
+            if who is not None:
+                return who, frozenset()
         return Target(), frozenset()
 
     def _per(self, word: str, fact: str) -> tuple[tuple[Edge, ...], str] | None:
