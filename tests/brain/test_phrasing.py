@@ -69,3 +69,13 @@ def test_count_of_a_proper_noun_keeps_it_whole() -> None:
     assert count_answer("How many Grands Prix took place in the 1980s?", "26", [], False) == (
         "26 Grands Prix took place in the 1980s."
     )
+
+
+def test_a_preposition_left_at_the_end_goes_back_before_the_count() -> None:
+    q = "How many teams did Fernando Alonso drive for?"
+    assert phrasing.count_answer(q, "6", [], False) == "Fernando Alonso drove for 6 teams."
+    q = "How many teams did Fernando Alonso drive for in 2010?"
+    assert phrasing.count_answer(q, "1", [], True) == "Fernando Alonso drove for 1 team in 2010."
+    # a preposition that governs something stays where it is
+    q = "How many races did Ayrton Senna win at Monaco?"
+    assert phrasing.count_answer(q, "6", [], False) == "Ayrton Senna won 6 races at Monaco."

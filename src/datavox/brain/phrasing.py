@@ -220,6 +220,10 @@ def _name_for(subject: str, names: list[str]) -> str:
     return subject
 
 
+# Prepositions a question can leave at its end ("drive for?", "race against?", "score with?").
+_STRANDED = frozenset({"for", "with", "at", "in", "on", "to", "from", "against", "under", "by", "during"})
+
+
 def count_answer(question: str, number: str, names: list[str], one: bool) -> str | None:
     """ "How many races did Lewis Hamilton win in 2020?" + "11" → "Lewis Hamilton won 11 races in 2020."
     "How many Grands Prix were held in 2024?" → "24 Grands Prix were held in 2024." """
@@ -270,6 +274,14 @@ def count_answer(question: str, number: str, names: list[str], one: bool) -> str
             said = third_person(verb) if aux == "does" else verb
         else:
             said = f"{aux} {verb}"  # "has Ferrari won" → "Ferrari has won"
+        if (
+            after_verb
+            and after_verb[0].lower() in _STRANDED
+            and (len(after_verb) == 1 or after_verb[1].lower() in _STRANDED)
+        ):
+            # "How many teams did Alonso drive for (in 2010)?": the preposition goes back before what it
+            # governs — "Alonso drove for 6 teams", not "drove 6 teams for".
+            said, after_verb = f"{said} {after_verb[0]}", after_verb[1:]
         tail_text = (" " + " ".join(after_verb)) if after_verb else ""
         return f"{subject} {said} {number} {noun}{tail_text}."
     if aux in ("were", "was", "are", "is"):
