@@ -63,3 +63,11 @@ def test_schema_words_name_no_row(f1_brain: Brain, text: str) -> None:
 def test_shop_values(shop_brain: Brain) -> None:
     values = {m.value for m in shop_brain.index.match("orders of chloe dubois from lyon")}
     assert {"Chloé Dubois", "Lyon"} <= values
+
+
+def test_code_words_are_short_capitals_in_a_sentence_with_lower_case() -> None:
+    from datavox.brain.parse import code_words
+
+    assert code_words("How many races were held in the US?") == frozenset({"us"})
+    assert code_words("Let us see the races in 2019") == frozenset()
+    assert code_words("HOW MANY RACES WERE HELD IN THE US?") == frozenset()  # all capitals: no codes

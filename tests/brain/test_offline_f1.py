@@ -32,6 +32,9 @@ SHAPES = [
     ("How many drivers were born after 1990?", [70]),
     # a yes/no flag asked with "what" names the rows that have it, not "yes"
     ("What was the fastest lap at Monza in 2020?", ["Lewis Hamilton"]),
+    # a country code written in capitals is a code, even where it is also a word ("us")
+    ("How many races were held in the US?", [85]),
+    ("How many races were held in the USA?", [85]),
     # career totals
     ("How many pole positions does Ayrton Senna have?", [65]),
     ("How many world titles does Michael Schumacher have?", [7]),

@@ -135,17 +135,23 @@ class ValueIndex:
         return self.match_tokens(tokens(folded))
 
     def match_tokens(
-        self, toks: list[Token], *, skip: Iterable[tuple[int, int]] = (), lower: frozenset[str] = frozenset()
+        self,
+        toks: list[Token],
+        *,
+        skip: Iterable[tuple[int, int]] = (),
+        lower: frozenset[str] = frozenset(),
+        codes: frozenset[str] = frozenset(),
     ) -> list[ValueMatch]:
         """`lower`: words the question writes in lower case only; an everyday word among them ("world" in
-        "world champions") is no part of a name ("World Wide Racing"), though it still names a row whole."""
+        "world champions") is no part of a name ("World Wide Racing"), though it still names a row whole.
+        `codes`: short words written in capitals ("US"): looked up even when they are also stopwords."""
         # Every n-gram's candidates first, then the best spans greedily: an exact "Sebastian Vettel" must win
         # over a fuzzy "Sebastian Vettel get".
         grams: list[tuple[float, int, tuple[int, int], list[ValueMatch]]] = []
         for n in range(min(MAX_NGRAM, len(toks)), 0, -1):
             for i in range(len(toks) - n + 1):
                 gram = toks[i : i + n]
-                cands = self._lookup(gram, lower)
+                cands = self._lookup(gram, lower, codes)
                 if cands:
                     best = max(c.score for c in cands)
                     grams.append((best, n, (gram[0].start, gram[-1].end), cands))
@@ -173,11 +179,15 @@ class ValueIndex:
                     spans.append((toks[i].start, toks[i + n - 1].end))
         return spans
 
-    def _lookup(self, gram: list[Token], lower: frozenset[str] = frozenset()) -> list[ValueMatch]:
+    def _lookup(
+        self, gram: list[Token], lower: frozenset[str] = frozenset(), codes: frozenset[str] = frozenset()
+    ) -> list[ValueMatch]:
         words = [t.text for t in gram]
         key = " ".join(words)
         span = (gram[0].start, gram[-1].end)
-        if all(w in STOPWORDS or w.isdigit() for w in words) or any(w.isdigit() for w in words[:1]):
+        code = len(words) == 1 and words[0] in codes  # "US" in "races held in the US"
+        stop = all(w in STOPWORDS or w.isdigit() for w in words) and not code
+        if stop or any(w.isdigit() for w in words[:1]):
             return []
         out: list[ValueMatch] = []
         if len(words) == 1 and key not in self.exact:

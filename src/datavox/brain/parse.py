@@ -181,7 +181,7 @@ def parse(question: str, index: ValueIndex | None, noise: list[str] | tuple[str,
     if index is not None:
         skip = [(toks[i].start, toks[i].end) for i in used]
         groups: dict[tuple[int, int], list[ValueMatch]] = {}
-        for m in index.match_tokens(toks, skip=skip, lower=lower_words(question)):
+        for m in index.match_tokens(toks, skip=skip, lower=lower_words(question), codes=code_words(question)):
             groups.setdefault(m.span, []).append(m)
         frame.values = [groups[s] for s in sorted(groups)]
         for span in groups:
@@ -221,6 +221,15 @@ def lower_words(question: str) -> frozenset[str]:
         return frozenset()  # all lower case: case says nothing here
     low = {fold(w) for w in said if w.islower()}
     return frozenset(low - {fold(w) for w in said if not w.islower()})
+
+
+def code_words(question: str) -> frozenset[str]:
+    """Short words written in capitals in a sentence that also has lower case ("in the US", "the UK"): a
+    code, even where the same letters are an everyday word ("us"); in a question written all in capitals,
+    none."""
+    if not any(ch.islower() for ch in question):
+        return frozenset()
+    return frozenset(fold(w) for w in re.findall(r"\b[A-Z]{2,3}\b", question))
 
 
 def _question_word(frame: Frame, words: list[str], used: set[int]) -> None:
