@@ -15,7 +15,8 @@ from sqlglot import exp
 from datavox.brain import ranked
 from datavox.brain.joins import Edge
 from datavox.brain.parse import Frame
-from datavox.brain.plan import Planner, Reading, words_of
+from datavox.brain.plan import Planner, Reading
+from datavox.brain.vocab import words_of
 
 
 @dataclass
