@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from datavox.brain import phrasing
-from datavox.brain.sqlbuild import Shape
+from datavox.brain.shape import Shape
 from datavox.brain.text import fold, lemma
 from datavox.types import Cell
 

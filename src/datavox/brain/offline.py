@@ -28,7 +28,8 @@ from datavox.brain.parse import Frame, YearFilter, parse, split_clause
 from datavox.brain.plan import Planner
 from datavox.brain.profile import Profiler
 from datavox.brain.refusal import refusal_text
-from datavox.brain.sqlbuild import Builder, Shape
+from datavox.brain.shape import Shape
+from datavox.brain.sqlbuild import Builder
 from datavox.brain.text import fold, lemma
 from datavox.data.schema import Catalog
 from datavox.data.semantic import SemanticModel, TableModel
