@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from datavox.brain.parse import Frame
-from datavox.brain.plan import Reading
+from datavox.brain.reading import Reading
 from datavox.brain.shape import Shape
 
 if TYPE_CHECKING:  # the builder calls these; they only need its type
@@ -54,7 +54,7 @@ def event_time(b: Builder, r: Reading, fact_alias: str) -> tuple[exp.Expr, bool]
         if c.is_temporal and "birth" not in c.name.lower():
             return exp.column(c.name, table=fact_alias), True
     if r.year_column is None:
-        r.year_column = b.p._year_column(r.fact)
+        r.year_column = b.p.year_column(r.fact)
     if r.year_column is None:
         return None
     ypath, ycol = r.year_column

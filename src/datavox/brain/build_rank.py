@@ -9,7 +9,7 @@ from sqlglot import exp
 
 from datavox.brain.build_totals import aggregate_expr
 from datavox.brain.parse import Frame
-from datavox.brain.plan import Reading
+from datavox.brain.reading import Reading
 from datavox.brain.shape import Shape, output_name
 
 if TYPE_CHECKING:  # the builder calls these; they only need its type
@@ -42,7 +42,7 @@ def top(
         b.select = b.select.select(name_expr.as_("name"), agg.as_(metric_alias))
         b.select = b.select.group_by(*b.grouping(r, name_expr))
         if frame.single and r.year_column is None:
-            r.year_column = b.p._year_column(r.fact)
+            r.year_column = b.p.year_column(r.fact)
         if frame.single and r.year_column is not None:
             # "The most wins in a single season": one row per name and season, the season said too.
             ypath, ycol = r.year_column

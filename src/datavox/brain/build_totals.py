@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from datavox.brain.parse import Frame
-from datavox.brain.plan import Reading
+from datavox.brain.reading import Reading
 from datavox.brain.shape import Shape, column_label, output_name
 
 if TYPE_CHECKING:  # the builder calls these; they only need its type

@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from datavox.brain.joins import Edge
 from datavox.brain.parse import Frame
-from datavox.brain.plan import Reading
+from datavox.brain.reading import Reading
 from datavox.brain.shape import Shape, plural_label
 
 if TYPE_CHECKING:  # the builder calls these; they only need its type
@@ -89,7 +89,7 @@ def sibling_filter(
     """ "Who was Max Verstappen's teammate?": the answer's rows are others that share the named one's
     other keys (same team, same year), not the named one itself."""
     own = path[0].from_column
-    keys = b.p._sibling_keys(r.fact, own)
+    keys = b.p.sibling_keys(r.fact, own)
     tc = b.p.time_column(r.fact)
     if tc:
         keys.append(tc)

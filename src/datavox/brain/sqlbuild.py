@@ -16,7 +16,8 @@ from datavox.brain.build_totals import aggregate, compare, compare_values, per_g
 from datavox.brain.build_where import qualify, value_filters, year_filter
 from datavox.brain.joins import Edge
 from datavox.brain.parse import Frame
-from datavox.brain.plan import Planner, Reading
+from datavox.brain.plan import Planner
+from datavox.brain.reading import Reading
 from datavox.brain.shape import Shape, column_label, output_name, plural_label
 from datavox.brain.vocab import words_of
 
@@ -79,7 +80,7 @@ class Builder:
         )
         self._default_filter(r.fact, fact_alias)
         shape = Shape(kind="list")
-        rank_col = self.p._rank_column(r.fact, r.column)
+        rank_col = self.p.rank_column(r.fact, r.column)
         use_rank = rank_col is not None and (frame.ordinal is not None)
         # "Where did Ferrari finish in the championship?": the rank is the answer, not a filter on winners.
         asks_rank = rank_col is not None and frame.qword == "where" and r.target.column is None
