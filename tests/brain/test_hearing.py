@@ -223,7 +223,7 @@ def test_heard_penguin_questions(penguins_brain: Brain, pair: tuple[str, str]) -
 
 
 def test_when_before_a_bare_year_is_no_time_clause() -> None:
-    from datavox.brain.parse import split_clause
+    from datavox.brain.question_text import split_clause
 
     assert split_clause("How many races did Lewis Hamilton when in 2020")[1] is None
     assert (

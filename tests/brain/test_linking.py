@@ -66,7 +66,7 @@ def test_shop_values(shop_brain: Brain) -> None:
 
 
 def test_code_words_are_short_capitals_in_a_sentence_with_lower_case() -> None:
-    from datavox.brain.parse import code_words
+    from datavox.brain.question_text import code_words
 
     assert code_words("How many races were held in the US?") == frozenset({"us"})
     assert code_words("Let us see the races in 2019") == frozenset()

@@ -195,7 +195,7 @@ def test_refusal_says_what_was_understood_and_suggests_a_question_that_works(lea
 
 def test_everyday_words_written_plainly_are_no_part_of_a_name(league: Path) -> None:
     from datavox.brain.linking import ValueIndex
-    from datavox.brain.parse import lower_words
+    from datavox.brain.question_text import lower_words
     from datavox.brain.text import fold, tokens
     from datavox.data.semantic import build_model
 

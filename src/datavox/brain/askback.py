@@ -6,7 +6,7 @@ user answers it in a word, and nothing made up was spoken.
 
 from __future__ import annotations
 
-from datavox.brain.parse import Frame
+from datavox.brain.frame import Frame
 from datavox.types import Answer, Intent
 
 

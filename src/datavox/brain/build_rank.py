@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from datavox.brain.build_totals import aggregate_expr
-from datavox.brain.parse import Frame
+from datavox.brain.frame import Frame
 from datavox.brain.reading import Reading
 from datavox.brain.shape import Shape, output_name
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from datavox.brain.parse import Frame
+from datavox.brain.frame import Frame
 from datavox.brain.reading import Reading
 from datavox.brain.shape import Shape, column_label, output_name
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import sqlglot
 from sqlglot import exp
 
+from datavox.brain.frame import Frame
 from datavox.brain.joins import Edge
-from datavox.brain.parse import Frame
 from datavox.brain.reading import Reading
 from datavox.brain.shape import Shape, plural_label
 

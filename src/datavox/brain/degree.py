@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from datavox.brain.parse import Frame
+    from datavox.brain.frame import Frame
 
 # English superlatives that say what they rank by: (order, the property's nouns). Not "fastest"/"slowest",
 # which name columns themselves in many datasets ("fastest lap").

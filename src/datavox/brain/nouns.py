@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datavox.brain.parse import Frame
+from datavox.brain.frame import Frame
 from datavox.brain.table_facts import TableFacts
 from datavox.brain.text import Token, lemma
 from datavox.brain.vocab import MAX_SAID, MIN_SAID, words_of

@@ -21,12 +21,14 @@ from datavox.brain.answer import speak
 from datavox.brain.askback import asked_back, unresolved_subject
 from datavox.brain.chart import chart_hint
 from datavox.brain.compound import Compound
+from datavox.brain.frame import Frame, YearFilter
 from datavox.brain.hearing import Hearing, NameSpan, data_words
 from datavox.brain.joins import JoinGraph
 from datavox.brain.linking import ValueIndex, ValueMatch
-from datavox.brain.parse import Frame, YearFilter, parse, split_clause
+from datavox.brain.parse import parse
 from datavox.brain.plan import Planner
 from datavox.brain.profile import Profiler
+from datavox.brain.question_text import split_clause
 from datavox.brain.refusal import refusal_text
 from datavox.brain.shape import Shape
 from datavox.brain.sqlbuild import Builder

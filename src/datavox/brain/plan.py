@@ -9,10 +9,10 @@ beats summing race rows), and its priority. The best reading wins; none at all m
 
 from __future__ import annotations
 
+from datavox.brain.frame import Frame
 from datavox.brain.joins import Edge, JoinGraph
 from datavox.brain.linking import ValueMatch
 from datavox.brain.nouns import asked_nouns, counted_noun, hint_words
-from datavox.brain.parse import Frame
 from datavox.brain.reading import Reading
 from datavox.brain.table_facts import BIRTH_WORDS, TableFacts
 from datavox.brain.targets import answer_target, breakdown, counted_via, projection, where_place

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from datavox.brain.answer import join_names, say_number, sentence
+from datavox.brain.frame import Frame
 from datavox.brain.joins import JoinGraph
 from datavox.brain.linking import ValueMatch
-from datavox.brain.parse import Frame
 from datavox.data.names import identifier
 from datavox.data.schema import Catalog, Column
 from datavox.data.semantic import SemanticModel, TableModel, words

@@ -13,7 +13,8 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from datavox.brain.parse import Frame, parse
+from datavox.brain.frame import Frame
+from datavox.brain.parse import parse
 from datavox.brain.sqlbuild import Builder
 from datavox.data.semantic import TableModel
 

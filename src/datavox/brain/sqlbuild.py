@@ -14,8 +14,8 @@ from datavox.brain.build_age import by_age
 from datavox.brain.build_rank import threshold, top
 from datavox.brain.build_totals import aggregate, compare, compare_values, per_group
 from datavox.brain.build_where import qualify, value_filters, year_filter
+from datavox.brain.frame import Frame
 from datavox.brain.joins import Edge
-from datavox.brain.parse import Frame
 from datavox.brain.plan import Planner
 from datavox.brain.reading import Reading
 from datavox.brain.shape import Shape, column_label, output_name, plural_label

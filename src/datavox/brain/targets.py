@@ -5,9 +5,9 @@ through the facts ("the most races")."""
 from __future__ import annotations
 
 from datavox.brain import nameparts
+from datavox.brain.frame import Frame
 from datavox.brain.joins import Edge
 from datavox.brain.linking import ValueMatch
-from datavox.brain.parse import Frame
 from datavox.brain.reading import Reading, Target
 from datavox.brain.table_facts import TableFacts
 from datavox.brain.text import lemma

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from datavox.brain.parse import Frame
+from datavox.brain.frame import Frame
 from datavox.brain.text import fold, lemma
 from datavox.data.names import identifier
 from datavox.data.schema import Catalog
