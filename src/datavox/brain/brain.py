@@ -18,8 +18,9 @@ from typing import Any
 
 from datavox import cancel
 from datavox.brain.linking import ValueIndex
-from datavox.brain.offline import CONTEXT_KEY, OfflineEngine, find_context
+from datavox.brain.offline import OfflineEngine
 from datavox.brain.text import fold
+from datavox.brain.turn_context import CONTEXT_KEY, find_context
 from datavox.config import Settings
 from datavox.data.connect import DatabaseUrl, parse_url
 from datavox.data.schema import Catalog, _file_version, introspect
