@@ -12,7 +12,7 @@ from tests.brain.conftest import settings_for
 from tests.brain.domains.files import domain_files, import_domain
 
 from datavox.brain.brain import Brain
-from datavox.brain.phrasing import well_formed
+from datavox.brain.english import well_formed
 
 
 def _col(db: Path, sql: str) -> set[object]:

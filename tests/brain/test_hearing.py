@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datavox.brain.brain import Brain
+from datavox.brain.english import well_formed
 from datavox.brain.evaluate import load_dialogues, run_dialogues
 from datavox.brain.hearing import Hearing, tidy
-from datavox.brain.phrasing import well_formed
 from datavox.types import Answer, HistoryTurn
 
 

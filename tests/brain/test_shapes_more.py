@@ -9,7 +9,7 @@ import duckdb
 from tests.brain.test_compound import _col, _one
 
 from datavox.brain.brain import Brain
-from datavox.brain.phrasing import well_formed
+from datavox.brain.english import well_formed
 from datavox.types import Answer, HistoryTurn
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from datavox.brain import phrasing
+from datavox.brain.english import well_formed
 from datavox.brain.shape import Shape
 from datavox.brain.text import fold, lemma
 from datavox.types import Cell
@@ -102,7 +103,7 @@ def speak(
     """The answer in one or two sentences; with the question, in its own words where its grammar allows,
     and in plain words when the echo would not be a well-formed sentence (a misheard question's grammar)."""
     text = _speak(shape, columns, rows, truncated, question)
-    if question and not phrasing.well_formed(text):
+    if question and not well_formed(text):
         text = _speak(shape, columns, rows, truncated, "")
     # "Chicago: Chicago." (the filter is the answer): said once.
     text = re.sub(r"^(.+?): \1([.?!])$", r"\1\2", text)
@@ -225,7 +226,7 @@ def _speak(shape: Shape, columns: list[str], rows: list[list[Cell]], truncated: 
             # A tie for the best ("Which season did he win the most races?"): every one, the number once.
             tied = join_names([n for n, _ in parts] + (["others"] if len(rows) > MAX_LISTED else []))
             echo = phrasing.subject_answer(question, tied, True) if question else None
-            if echo and phrasing.well_formed(echo):
+            if echo and well_formed(echo):
                 return _close(echo, f"with {say_number(cell(rows[0], shape.value_column, 1))} each")
             return f"{tied}, with {parts[0][1]} each{for_words(shape)}."
         if kind == "top" and len(rows) > 1:

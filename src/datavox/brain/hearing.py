@@ -19,8 +19,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from datavox.brain.english import past
 from datavox.brain.linking import ValueIndex
-from datavox.brain.phrasing import past
 from datavox.brain.text import fold, lemma
 
 # English sound-alikes that speech models confuse, heard → meant (in the order to try). Only a word the data
