@@ -50,6 +50,31 @@ def test_verb_heard_as_a_question_word_is_repaired_from_the_data_words() -> None
     )
 
 
+def test_verb_after_has_is_repaired_but_never_required() -> None:
+    # Heard on piper-spoken questions with tiny.en: "won" written as "1" or "one" after "has <name>".
+    for heard in ("How many races has Lewis Hamilton 1?", "how many races has lewis hamilton one"):
+        repaired = HEARING.repair(heard)
+        assert repaired.text.lower() == "how many races has lewis hamilton won?", heard
+        assert repaired.clarify is None
+    assert HEARING.repair("How many races did Lewis Hamilton 1 in 2020?").text == (
+        "How many races did Lewis Hamilton win in 2020?"
+    )
+    # "has" and "had" can be the verb themselves: nothing to repair, nothing to ask.
+    for q in ("How many wins has Lewis Hamilton?", "How many points had Lewis Hamilton in 2020?"):
+        repaired = HEARING.repair(q)
+        assert repaired.changes == [] and repaired.clarify is None and repaired.text == q
+
+
+def test_a_misheard_who_won_opening() -> None:
+    assert HEARING.repair("A won the 2016 race.").text == "Who won the 2016 race?"
+    assert HEARING.repair("Huon the race in 2019.").text == "Who won the race in 2019?"
+    assert HEARING.repair("Hülen, the race in 2020.").text == "Who won the race in 2020?"
+    assert HEARING.repair("I won Lewis Hamilton a race?").changes == [("i won", "who won")]
+    # Only where a determiner or a name follows, and only for data that speaks of winning.
+    assert HEARING.repair("A won race is a race.").changes == []
+    assert Hearing({"penguin"}, _names).repair("A won the race.").changes == []
+
+
 def test_sound_alike_of_a_data_word() -> None:
     assert HEARING.repair("How many mail penguins are there?").text == "How many male penguins are there?"
     # A word the data uses is never changed, nor is a word with no sound-alike the data uses.
@@ -81,6 +106,17 @@ def test_lost_or_unknown_verb_asks_back() -> None:
 )
 def test_well_formed(text: str, ok: bool) -> None:
     assert well_formed(text) is ok
+
+
+def test_misheard_who_won_and_has_won_answer_right(f1_brain: Brain) -> None:
+    for heard, clean in (
+        ("Huon the Monaco Grand Prix in 2019.", "Who won the Monaco Grand Prix in 2019?"),
+        ("A won the 2016 Drivers Championship.", "Who won the 2016 drivers' championship?"),
+        ("How many world titles has Michael Schumacher 1.", "How many world titles has Michael Schumacher won?"),
+    ):
+        got, want = f1_brain.ask(heard), f1_brain.ask(clean)
+        assert want.rows and got.rows == want.rows, (heard, got.answer)
+        assert well_formed(got.answer), got.answer
 
 
 def test_misheard_win_gives_the_right_count(f1_brain: Brain) -> None:

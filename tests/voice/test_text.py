@@ -9,7 +9,7 @@ import pytest
 
 from datavox.config import Settings
 from datavox.voice.stt import drop_repeats, fit_prompt
-from datavox.voice.tts import speech_chunks, split_sentences
+from datavox.voice.tts import speech_chunks, split_sentences, spoken_form
 from datavox.voice.vocabulary import database_vocabulary
 
 
@@ -44,7 +44,32 @@ def test_speech_chunks_cut_the_first_sentence_at_a_pause() -> None:
         "who scored 739 points in twenty one races.",
         "Next.",
     ]
-    assert speech_chunks("Lewis Hamilton won eleven races.") == ["Lewis Hamilton won eleven races."]
+    # The name that leads an answer is its own chunk: ~90 ms of synthesis instead of ~250 ms.
+    hamilton = "Lewis Hamilton won 11 races in 2020."
+    assert speech_chunks(hamilton) == ["Lewis Hamilton", "won 11 races in 2020."]
+    assert speech_chunks("Mercedes won the title in 2019. Next.") == [
+        "Mercedes",
+        "won the title in 2019.",
+        "Next.",
+    ]
+    # Not a name: a sentence led by a pronoun or an article, a name with too little after it, a number.
+    assert speech_chunks("There were 22 races in 2020.") == ["There were 22 races in 2020."]
+    assert speech_chunks("Lewis Hamilton won eleven.") == ["Lewis Hamilton won eleven."]
+    monaco = "Monaco 2019 was won by Lewis Hamilton."
+    assert speech_chunks(monaco) == [monaco]
+    assert speech_chunks("Emmanuel de Graffenried drove for them that year.")[0] == "Emmanuel de Graffenried"
+    assert speech_chunks("Alain Prost and Ayrton Senna drove for McLaren.")[0] != "Alain Prost"
+    # A long sentence with no name ahead is cut before a preposition.
+    assert speech_chunks("The fastest lap of the race at Monza was 1:21.") == [
+        "The fastest lap of the race",
+        "at Monza was 1:21.",
+    ]
+
+
+def test_spoken_form_reads_a_cut_chunk_as_going_on() -> None:
+    assert spoken_form("Lewis Hamilton") == "Lewis Hamilton,"
+    assert spoken_form("won 11 races in 2020.") == "won 11 races in 2020."
+    assert spoken_form("In 2019 the title went to Mercedes,") == "In 2019 the title went to Mercedes,"
 
 
 def test_database_vocabulary(tmp_path: Path) -> None:

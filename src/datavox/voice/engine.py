@@ -164,6 +164,7 @@ class LocalRealtimeEngine:
             log.info("voice capacity: %d sessions (one turn: %s ms)", self.capacity, self.admission.turn_ms)
 
     def _observe_work(self, kind: str, wait_s: float, run_s: float) -> None:
+        log.debug("speech work %s: waited %.0f ms, ran %.0f ms", kind, wait_s * 1000, run_s * 1000)
         self.admission.observe(kind, wait_s)
         if self.observe_work is not None:
             with contextlib.suppress(Exception):  # metrics never break a turn
@@ -334,6 +335,7 @@ class LocalRealtimeEngine:
             options=self.options,
             on_close=self._forget(config["id"]),
             conversation_id=conversation_id,
+            speech_idle=lambda: self._speech_pool.backlog == 0,
         )
         self.sessions[session.id] = session
         self._ensure_watchdog()

@@ -19,7 +19,7 @@ from datavox.types import Answer
 from datavox.voice.audio import Pcm, Resampler, from_bytes, pcm_to_b64
 from datavox.voice.contracts import Pipeline, ResponseRun, Spoken
 from datavox.voice.heuristics import heard_text
-from datavox.voice.tts import speech_chunks
+from datavox.voice.tts import speech_chunks, spoken_form
 
 if TYPE_CHECKING:
     from datavox.voice.session import Session
@@ -195,7 +195,9 @@ class Responses:
                 if said == sentence:
                     return pcm
         # The first sentence is what the user waits for; the others only have to be ready before it ends.
-        return await self.s.run("tts" if first else "tts_rest", self.s.tts.synthesize, sentence)
+        if first:
+            return await self.s.speculation.chunks.render(sentence, "tts")
+        return await self.s.run("tts_rest", self.s.tts.synthesize, spoken_form(sentence))
 
     def _play(self, run: ResponseRun, spoken: Spoken, sentence: str, pcm: Pcm, ids: dict[str, Any]) -> None:
         s = self.s

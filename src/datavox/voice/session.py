@@ -52,7 +52,7 @@ from datavox.voice.contracts import (
 from datavox.voice.input_buffer import InputBuffer
 from datavox.voice.responses import Responses, public
 from datavox.voice.speculation import Speculation
-from datavox.voice.turn import BargeIn, TurnMachine, TurnRules
+from datavox.voice.turn import BargeIn, Phase, TurnMachine, TurnRules
 from datavox.voice.vad import RATE, TurnDetector, VadEvent, VadModel
 
 __all__ = ["Session", "SessionOptions"]
@@ -86,6 +86,7 @@ class Session:
         options: SessionOptions | None = None,
         on_close: Callable[[str], None] | None = None,
         conversation_id: str | None = None,
+        speech_idle: Callable[[], bool] | None = None,
     ) -> None:
         self.config = config
         self.id: str = config["id"]
@@ -94,6 +95,8 @@ class Session:
         self.send, self.cancel, self.publish, self.player = send, cancel, publish, player
         self.options = o = options or SessionOptions()
         self.on_close = on_close
+        # The shared speech workers have nothing to do: a partial transcript may start (see _maybe_partial).
+        self.speech_idle = speech_idle
         td = self.turn_detection() or p.default_turn_detection()
         self.detector = TurnDetector(
             vad, threshold=td["threshold"], silence_duration_ms=td["silence_duration_ms"]
@@ -271,6 +274,8 @@ class Session:
         if ev.kind == "start":
             self.last_activity = self.clock.now()
             start = max(self.audio.start, ev.sample - td["prefix_padding_ms"] * RATE // 1000)
+            if self.turn.phase is Phase.LISTENING:
+                self.speculation.chunks.clear()  # a new turn: nothing rendered for the last one is wanted
             self.turn.speech_started(_ms(ev.sample), _ms(start))
             self.speech_item = p.new_id("item")
             self.emit(
@@ -306,6 +311,8 @@ class Session:
     def _maybe_partial(self) -> None:
         """A partial transcript for the UI while the user speaks, only when the turn machine says so."""
         position = self.detector.position
+        if self.speech_idle is not None and not self.speech_idle():
+            return  # not now, and not counted as done: it starts as soon as the workers are free
         if self.turn.partial_due(_ms(position), speculating=self.speculation.spec is not None):
             start = self.speech_start()
             assert start is not None  # partial_due checks it

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from datavox import cancel
@@ -23,7 +24,7 @@ from datavox.types import Answer, HistoryTurn, Intent
 from datavox.voice.audio import Pcm
 from datavox.voice.contracts import Pipeline, ResponseRun
 from datavox.voice.heuristics import looks_complete, normalise
-from datavox.voice.tts import speech_chunks
+from datavox.voice.tts import speech_chunks, spoken_form
 from datavox.voice.vad import RATE
 
 if TYPE_CHECKING:
@@ -32,12 +33,46 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class FirstChunks:
+    """The first chunks of speech rendered during one turn, by text, so no chunk is rendered twice.
+
+    Answers prepared from partial transcripts and the answer to the final transcript mostly start with the
+    same words (the name that leads them: "Max Verstappen" / "won 19 races in 2023." against "won 63 races."
+    for the partial "How many races did Max Verstappen win?"). A chunk already rendered is taken as it is,
+    so the final answer's first audio waits only for the brain. Each render is its own task: a prepared
+    answer that is superseded does not take a render that the next answer needs down with it.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self._renders: dict[str, asyncio.Task[bytes]] = {}
+
+    def render(self, chunk: str, kind: str) -> Awaitable[bytes]:
+        """The chunk's audio: rendered already, being rendered, or rendered now at `kind`'s priority. A
+        render queued at a speculative priority is not waited for by urgent work: that renders anew."""
+        task = self._renders.get(chunk)
+        if task is not None and kind == "tts" and not task.done() and task.get_name() != kind:
+            task.cancel()  # still queued behind urgent work, most likely: render it as urgent work
+        if task is None or task.cancelled():
+            task = self.s.spawn(self.s.run(kind, self.s.tts.synthesize, spoken_form(chunk)))
+            task.set_name(kind)
+            self._renders[chunk] = task
+        return asyncio.shield(task)
+
+    def clear(self) -> None:
+        """A new turn: renders nobody will take are stopped (a queued one never runs)."""
+        renders, self._renders = self._renders, {}
+        for task in renders.values():
+            task.cancel()
+
+
 class Speculation:
     def __init__(self, session: Session) -> None:
         self.s = session
         self.spec: Pipeline | None = None  # the speculative pipeline of the current speech, if any
         self.prepared: Pipeline | None = None
         self._prepared_key = ""
+        self.chunks = FirstChunks(session)
         # Guards `ask_thread` of pipelines and responses: set and cleared by the brain's worker thread, read
         # by a barge-in on the event loop.
         self.ask_lock = threading.Lock()
@@ -105,6 +140,7 @@ class Speculation:
 
     def cancel_all(self) -> None:
         """The session closes: stop the speculation and the prepared answer, queries included."""
+        self.chunks.clear()
         self.discard()
         prepared, self.prepared, self._prepared_key = self.prepared, None, ""
         _stop(prepared)
@@ -176,7 +212,7 @@ class Speculation:
                 t2 = s.clock.now()
                 # A first sentence prepared from a partial transcript is speculation: lower priority.
                 kind = "tts" if audio is not None else "tts_early"
-                pcm = await s.run(kind, s.tts.synthesize, sentences[0])
+                pcm = await self.chunks.render(sentences[0], kind)
                 pl.timings["tts_first_ms"] = (s.clock.now() - t2) * 1000
                 pl.first_audio.set_result((sentences[0], pcm))
         except BaseException as exc:

@@ -18,27 +18,111 @@ def split_sentences(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+# A sentence that starts with one of these is not led by a name ("There were 22 races", "It was ...").
+_NOT_A_NAME = {
+    "a",
+    "an",
+    "and",
+    "at",
+    "but",
+    "for",
+    "he",
+    "her",
+    "his",
+    "i",
+    "in",
+    "it",
+    "its",
+    "no",
+    "on",
+    "she",
+    "so",
+    "sorry",
+    "that",
+    "the",
+    "their",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "we",
+    "what",
+    "which",
+    "who",
+    "yes",
+    "you",
+}
+_PARTICLES = {"de", "da", "di", "del", "della", "der", "den", "van", "von", "la", "le", "du", "dos", "bin"}
+_PREPOSITIONS = {"in", "at", "on", "for", "with", "from", "during", "between", "since", "after", "before"}
+MIN_REST_WORDS = 3  # a cut leaves at least this many words after it, or it is not worth a seam
+
+
 def speech_chunks(text: str) -> list[str]:
-    """Sentences, with the first one cut at a natural pause so the first audio is ready sooner.
+    """Sentences, with the first one cut short so the first audio is ready sooner.
 
     piper renders a whole chunk before any of it plays (~90 ms per second of speech on one core), so a
-    short first chunk starts the answer earlier; the rest renders while it plays. Cuts only where a
-    speaker pauses anyway: before a parenthesis ("Max Verstappen (in 2021).") or, in a long sentence,
-    after the first comma.
+    short first chunk starts the answer earlier; the rest renders on another worker while it plays. The
+    cut goes where a speaker may pause: before a parenthesis ("Max Verstappen (in 2021)."), after the name
+    that leads the answer ("Lewis Hamilton" / "won 11 races in 2020."), or in a long sentence after its
+    first comma or before a preposition. `spoken_form` gives a cut chunk the intonation of a phrase that
+    goes on.
     """
     sentences = split_sentences(text)
     if not sentences:
         return []
-    first = sentences[0]
-    head, sep, tail = first.partition(" (")
+    head, tail = _cut(sentences[0])
+    return [head, tail, *sentences[1:]] if tail else sentences
+
+
+def _cut(sentence: str) -> tuple[str, str]:
+    head, sep, tail = sentence.partition(" (")
     if sep and head.strip() and tail.strip():
-        return [head.strip(), "(" + tail.strip(), *sentences[1:]]
-    words = first.split()
+        return head.strip(), "(" + tail.strip()
+    words = sentence.split()
+    name = _leading_name(words)
+    if name and len(words) - name >= MIN_REST_WORDS:
+        return " ".join(words[:name]), " ".join(words[name:])
     if len(words) >= 10:
         for i, word in enumerate(words[3:-3], start=3):
             if word.endswith(","):
-                return [" ".join(words[: i + 1]), " ".join(words[i + 1 :]), *sentences[1:]]
-    return sentences
+                return " ".join(words[: i + 1]), " ".join(words[i + 1 :])
+    if len(words) >= 7:
+        for i in range(3, len(words) - MIN_REST_WORDS + 1):
+            if words[i].lower() in _PREPOSITIONS:
+                return " ".join(words[:i]), " ".join(words[i:])
+    return sentence, ""
+
+
+def _leading_name(words: list[str]) -> int:
+    """How many words of a proper name lead the sentence and are followed by a lower-case word (its verb):
+    "Lewis Hamilton won ..." → 2, "Mercedes won ..." → 1; 0 when it does not start with a name."""
+    n = 0
+    while n < len(words):
+        word = words[n]
+        capital = word[:1].isupper() and word.strip(",.").isalpha()
+        # "Emmanuel de Graffenried": a lower-case particle inside a name
+        particle = word in _PARTICLES and n > 0 and n + 1 < len(words) and words[n + 1][:1].isupper()
+        if not (capital or particle):
+            break
+        n += 1
+        if word.endswith(","):
+            return 0  # a list of names ("Walt Faulkner, Nino Farina, ..."): no single name leads
+    if n == 0 or n >= len(words) or words[0].lower() in _NOT_A_NAME:
+        return 0
+    follower = words[n]
+    if follower in ("and", "or", "nor") or not (follower[:1].islower() and follower.isalpha()):
+        return 0  # "Alain Prost and Ayrton Senna drove ...": the subject goes on
+    return n
+
+
+def spoken_form(chunk: str) -> str:
+    """The text piper reads for a chunk: one cut mid-sentence ends in a comma, so it is read as a phrase that
+    goes on (a level or rising end) rather than as a finished statement (a falling end)."""
+    chunk = chunk.strip()
+    if not chunk or chunk[-1] in ".!?,;:)\"'":
+        return chunk
+    return chunk + ","
 
 
 class PiperTts:
@@ -93,10 +177,21 @@ class PiperTts:
         if not out:
             return b""
         pcm: np.ndarray[Any, np.dtype[np.int16]] = trim_lead(np.concatenate(out), self.sample_rate)
+        if text.rstrip().endswith(","):
+            pcm = trim_tail(pcm, self.sample_rate)  # a phrase that goes on: a short pause, not a full stop
         return pcm.tobytes()
 
 
-def trim_lead(pcm: np.ndarray[Any, np.dtype[np.int16]], rate: int, keep_ms: int = 15) -> Any:
+def trim_tail(pcm: np.ndarray[Any, np.dtype[np.int16]], rate: int, keep_ms: int = 60) -> Any:
+    """Cut the near-silence after a chunk's last sound down to `keep_ms`: piper ends every chunk with
+    100–150 ms of it, and before the next chunk of the same sentence that reads as a full stop."""
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > 300)
+    if not loud.size:
+        return pcm
+    return pcm[: int(loud[-1]) + 1 + rate * keep_ms // 1000]
+
+
+def trim_lead(pcm: np.ndarray[Any, np.dtype[np.int16]], rate: int, keep_ms: int = 5) -> Any:
     """Cut the near-silence piper puts before a sentence down to `keep_ms`.
 
     VITS starts every sentence with 40–90 ms of near-silence, sometimes 270 ms (its durations are sampled):

@@ -52,7 +52,7 @@ class Outcome:
 
 @dataclass
 class TurnRules:
-    partial_every_ms: float = 300
+    partial_every_ms: float = 150
     max_turn_ms: float = 30_000
     early_end: bool = True
     early_end_ms: int = 160
