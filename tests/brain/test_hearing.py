@@ -112,7 +112,7 @@ def test_misheard_who_won_and_has_won_answer_right(f1_brain: Brain) -> None:
     for heard, clean in (
         ("Huon the Monaco Grand Prix in 2019.", "Who won the Monaco Grand Prix in 2019?"),
         ("A won the 2016 Drivers Championship.", "Who won the 2016 drivers' championship?"),
-        ("How many world titles has Michael Schumacher 1.", "How many world titles has Michael Schumacher won?"),
+        ("How many titles has Michael Schumacher 1.", "How many titles has Michael Schumacher won?"),
     ):
         got, want = f1_brain.ask(heard), f1_brain.ask(clean)
         assert want.rows and got.rows == want.rows, (heard, got.answer)
