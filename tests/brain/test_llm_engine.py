@@ -19,7 +19,8 @@ import pytest
 from datavox.brain.examples import ExampleSet, examples_for, load_examples, usable
 from datavox.brain.linking import ValueIndex
 from datavox.brain.schema_link import LinkedSchema, LinkedTable, SchemaLinker, render_schema
-from datavox.brain.sql_llm import LlmEngine, render_template
+from datavox.brain.sql_llm import LlmEngine
+from datavox.brain.template_answer import render_template
 from datavox.config import LlmSettings, Secrets, Settings
 from datavox.data.connect import parse_url
 from datavox.data.execute import Executor

@@ -20,52 +20,36 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
 from datavox import cancel, prompts
 from datavox.brain.examples import ExampleSet, examples_for, render_examples
+from datavox.brain.llm_prompt import (
+    LinkedValue,
+    SqlRunner,
+    ValueLinker,
+    render_history,
+    render_values,
+    suggestions,
+)
 from datavox.brain.schema_link import LinkedSchema, SchemaLinker, render_schema
+from datavox.brain.template_answer import PLACEHOLDER, has_data, plain_answer, render_template
 from datavox.config import Settings
 from datavox.data.execute import QueryCancelled, QueryError
 from datavox.data.guard import GuardError
 from datavox.data.schema import Catalog
 from datavox.data.semantic import SemanticModel
 from datavox.llm import Completion, LlmBadOutput, LlmClient, LlmUnavailable
-from datavox.types import Answer, Cell, ChartKind, HistoryTurn, Intent, QueryResult
+from datavox.types import Answer, ChartKind, HistoryTurn, Intent, QueryResult
 
 log = logging.getLogger(__name__)
 
 ENGINE_NAME = "llm"
 MAX_ATTEMPTS = 3  # as the seed: the first try and two corrections
-HISTORY_TURNS = 6  # earlier turns shown to the model
 MAX_VALUE_MATCHES = 8
-
-
-class _Match(Protocol):
-    """What the engine reads of a `linking.ValueMatch`."""
-
-    @property
-    def table(self) -> str: ...
-    @property
-    def column(self) -> str: ...
-    @property
-    def value(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-
-
-class _Index(Protocol):
-    def match(self, text: str) -> Sequence[_Match]: ...
-
-
-class _Executor(Protocol):
-    @property
-    def dialect(self) -> str: ...
-
-    def run(self, sql: str, *, source: str = "api") -> QueryResult: ...
 
 
 class LlmEngine:
@@ -78,8 +62,8 @@ class LlmEngine:
         settings: Settings,
         catalog: Catalog,
         semantic: SemanticModel,
-        executor: _Executor,
-        index: _Index | None,
+        executor: SqlRunner,
+        index: ValueLinker | None,
         *,
         client: LlmClient | None = None,
         examples: ExampleSet | None = None,
@@ -113,10 +97,10 @@ class LlmEngine:
             question=question,
             dialect=self.dialect,
             schema=render_schema(linked, self.catalog, self.semantic),
-            values=self._render_values(matches),
+            values=render_values(matches, self.catalog, self.executor, self.dialect),
             examples=render_examples(self.examples.select(question)),
             history=render_history(history),
-            suggestions=self._suggestions(linked),
+            suggestions=suggestions(linked, self.semantic),
         )
         timings["link_ms"] = _ms(t)
         messages: list[dict[str, Any]] = [
@@ -199,7 +183,7 @@ class LlmEngine:
         cost.add(completion)
         return completion
 
-    def _matches(self, question: str) -> list[_Match]:
+    def _matches(self, question: str) -> list[LinkedValue]:
         if self.index is None:
             return []
         try:
@@ -208,48 +192,6 @@ class LlmEngine:
             log.exception("value linking failed")
             return []
         return found[:MAX_VALUE_MATCHES]
-
-    def _suggestions(self, linked: LinkedSchema) -> str:
-        """The semantic model's example questions, when the turn matched nothing in the schema."""
-        if any(t.score > 0 for t in linked.tables) or not self.semantic.examples:
-            return ""
-        return "\n".join(f"- {q}" for q in self.semantic.examples[:5])
-
-    def _render_values(self, matches: Sequence[_Match]) -> str:
-        lines = []
-        for m in matches:
-            line = f"- {m.text!r} in the question is {m.table}.{m.column} = {m.value!r}"
-            key = self._key_of(m)
-            if key:
-                line += f" ({key})"
-            lines.append(line)
-        return "\n".join(lines)
-
-    def _key_of(self, match: _Match) -> str:
-        """The row's key for a matched name (`drivers.id = 'lewis-hamilton'`): fact tables join on keys."""
-        table = self.catalog.tables.get(match.table)
-        if table is None:
-            return ""
-        keys = (
-            table.primary_key if len(table.primary_key) == 1 else [c for c in table.column_names if c == "id"]
-        )
-        if not keys or keys[0] == match.column:
-            return ""
-        query = (
-            exp.select(exp.column(keys[0]))
-            .from_(exp.to_table(match.table))
-            .where(exp.column(match.column).eq(exp.Literal.string(match.value)))
-            .limit(3)
-        )
-        try:
-            result = self.executor.run(query.sql(dialect=self.dialect), source="linking")
-        except (GuardError, QueryError):
-            return ""
-        values = [row[0] for row in result.rows if row and row[0] is not None]
-        if not values:
-            return ""
-        shown = " or ".join(repr(v) for v in values)
-        return f"{match.table}.{keys[0]} = {shown}"
 
     def _small_talk(
         self,
@@ -260,7 +202,7 @@ class LlmEngine:
         started: float,
         linked: LinkedSchema,
     ) -> Answer:
-        reply = _PLACEHOLDER.sub("", _text(turn.get("answer_template")) or "").strip()
+        reply = PLACEHOLDER.sub("", _text(turn.get("answer_template")) or "").strip()
         timings["total_ms"] = _ms(started)
         return Answer(
             question=question,
@@ -283,7 +225,7 @@ class LlmEngine:
     ) -> Answer:
         t = time.perf_counter()
         resolved = _resolved(question, turn) or question
-        if not _has_data(result.rows):
+        if not has_data(result.rows):
             text = _text(turn.get("empty_answer")) or "I couldn't find that in the data."
         else:
             text = (
@@ -363,102 +305,6 @@ class _Cost:
         self.round_trips += completion.round_trips
         self.prompt_tokens += completion.prompt_tokens
         self.completion_tokens += completion.completion_tokens
-
-
-# -- helpers -----------------------------------------------------------------------------------------------
-
-
-def render_history(history: Sequence[HistoryTurn], turns: int = HISTORY_TURNS) -> str:
-    """The last turns as plain lines; an assistant turn shows the SQL it ran, so follow-ups can reuse it."""
-    lines: list[str] = []
-    for turn in list(history)[-turns:]:
-        who = "User" if turn.role == "user" else "Assistant"
-        lines.append(f"{who}: {' '.join(turn.text.split())[:400]}")
-        # meta is the earlier answer's context (eval, voice), or holds it under "context" (some clients).
-        meta = turn.meta if isinstance(turn.meta, dict) else {}
-        nested = meta.get("context")
-        sql = meta.get("sql") or (nested.get("sql") if isinstance(nested, dict) else None)
-        if turn.role != "assistant":
-            sql = None
-        if isinstance(sql, str) and sql:
-            lines.append(f"  (SQL it ran: {' '.join(sql.split())[:600]})")
-    return "\n".join(lines)
-
-
-_PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_ ]*?)\s*(\*)?\s*\}")
-
-
-def render_template(template: str, columns: list[str], rows: list[list[Cell]]) -> str | None:
-    """Fill `{alias}` (first row), `{alias*}` (all values) and `{row_count}`; None when a name is unknown."""
-    if not template.strip() or not rows:
-        return None
-    index = {c.lower(): i for i, c in enumerate(columns)}
-    missing = False
-
-    def fill(m: re.Match[str]) -> str:
-        nonlocal missing
-        name, every = m.group(1).strip().lower(), bool(m.group(2))
-        if name == "row_count":
-            return say_number(len(rows))
-        i = index.get(name, index.get(name.replace(" ", "_")))
-        if i is None:
-            missing = True
-            return ""
-        if every:
-            return join_words([say(row[i]) for row in rows if row[i] is not None])
-        return say(rows[0][i])
-
-    text = _PLACEHOLDER.sub(fill, template)
-    if missing or "{" in text or "}" in text:
-        return None
-    return " ".join(text.split())
-
-
-def plain_answer(columns: list[str], rows: list[list[Cell]]) -> str:
-    """A deterministic answer from the rows alone, when neither template nor model could word it."""
-    if len(rows) == 1 and len(columns) == 1:
-        return f"The answer is {say(rows[0][0])}."
-    if len(rows) == 1:
-        parts = [f"{c.replace('_', ' ')} {say(v)}" for c, v in zip(columns, rows[0], strict=False)]
-        return f"I found {join_words(parts)}."
-    firsts = [say(row[0]) for row in rows[:5]]
-    more = f", among {say_number(len(rows))} results" if len(rows) > 5 else ""
-    return f"I found {join_words(firsts)}{more}."
-
-
-def say(value: Cell) -> str:
-    """A cell as it should be spoken."""
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return say_number(value)
-    return str(value)
-
-
-def say_number(value: float) -> str:
-    if isinstance(value, float):
-        if value.is_integer():
-            value = int(value)
-        else:
-            return f"{value:,.2f}".rstrip("0").rstrip(".")
-    # Four-digit numbers are usually years: "2019", not "2,019".
-    return f"{value:,}" if abs(value) >= 10000 else str(value)
-
-
-def join_words(items: list[str], limit: int = 8) -> str:
-    """`A, B and C`; long lists say how many more there are."""
-    if len(items) > limit:
-        shown = items[:limit]
-        return ", ".join(shown) + f" and {len(items) - limit} more"
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _has_data(rows: list[list[Cell]]) -> bool:
-    return any(any(cell is not None for cell in row) for row in rows)
 
 
 def _intent(value: Any) -> Intent:
