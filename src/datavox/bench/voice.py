@@ -24,7 +24,7 @@ from typing import Any
 import click
 import numpy as np
 
-from datavox.bench.voice_levels import Level, barge_in_run, run_level
+from datavox.bench.voice_levels import Level, barge_in_run, run_level, session_rss
 from datavox.cli import db_option, settings_from
 from datavox.config import Settings
 from datavox.types import Answer, HistoryTurn, Intent
@@ -185,6 +185,13 @@ async def bench(
 
         idle_rss = psutil.Process(server.pid).memory_info().rss / 2**20
         click.echo(f"server RSS after start-up (models loaded, no session): {idle_rss:.0f} MB")
+        session_mb: dict[str, float] = {}
+        for transport in transports:
+            session_mb[transport] = await session_rss(server.base, server.pid, transport, 3)
+            click.echo(
+                f"RSS per connected session ({transport}, up to 3 opened side by side, listening): "
+                f"{session_mb[transport]:.1f} MB"
+            )
 
         def show(text: str, r: TurnResult) -> None:
             if not verbose:
@@ -236,32 +243,26 @@ async def bench(
                 f"    {c['total']:6.0f} ms  [stt {c['stt']:.0f}, brain {c['brain']:.0f}, tts {c['tts']:.0f}]"
             )
     click.echo(f"  cascade: {summary(base_lat)}")
-    report(results, base_lat, idle_rss)
+    report(results, base_lat, idle_rss, session_mb)
 
 
-def report(results: list[Level], base_lat: list[float], idle_rss: float) -> None:
+def report(
+    results: list[Level], base_lat: list[float], idle_rss: float, per_session: dict[str, float]
+) -> None:
     base = statistics.median(base_lat) if base_lat else float("nan")
     click.echo("\n== summary: end of speech -> first audible answer sample, at the client")
     click.echo(f"  server RSS with no session: {idle_rss:.0f} MB; x cascade = cascade median / median")
-    click.echo(
-        "  transport   sessions  turns  median    p95  x cascade  refused  peak RSS  RSS/extra session  CPU"
-    )
-    one = {lv.transport: lv.peak_rss_mb for lv in results if lv.sessions == 1}
+    for transport, mb in per_session.items():
+        click.echo(f"  RSS per connected session, {transport}: {mb:.1f} MB")
+    click.echo("  transport   sessions  turns  median    p95  x cascade  refused  peak RSS  CPU")
     for lv in results:
         if not lv.latencies:
             click.echo(f"  {lv.transport:10} {lv.sessions:8}      0  (no turns; refused {lv.refused})")
             continue
         med, p95 = statistics.median(lv.latencies), pct(lv.latencies, 0.95)
-        admitted = lv.sessions - lv.refused
-        extra = (
-            f"{(lv.peak_rss_mb - one[lv.transport]) / (admitted - 1):8.0f} MB"
-            if lv.transport in one and admitted > 1
-            else "          -"
-        )
         click.echo(
             f"  {lv.transport:10} {lv.sessions:8} {len(lv.latencies):6} {med:6.0f} {p95:6.0f} "
-            f"{base / med:10.1f} {lv.refused:8} {lv.peak_rss_mb:6.0f} MB {extra:>18} "
-            f"{lv.cpu_s / lv.wall_s * 100:4.0f}%"
+            f"{base / med:10.1f} {lv.refused:8} {lv.peak_rss_mb:6.0f} MB {lv.cpu_s / lv.wall_s * 100:4.0f}%"
         )
     for transport in sorted({lv.transport for lv in results}):
         held = [

@@ -141,3 +141,33 @@ async def barge_in_run(base: str, clips: list[tuple[str, Pcm]], count: int) -> l
     finally:
         await conv.close()
     return cut
+
+
+async def session_rss(base: str, server_pid: int, transport: str, count: int) -> float:
+    """What one more connected session costs the server, in MB: `count` sessions opened side by side and
+    left listening (the client streams silence, so the VAD and, on WebRTC, the Opus path run), RSS before
+    and after. The levels' peaks cannot tell this: their sessions also fill the shared model workers'
+    allocator pools, which do not grow with the number of sessions."""
+    import psutil
+
+    proc = psutil.Process(server_pid)
+    await asyncio.sleep(0.5)
+    before = proc.memory_info().rss
+    convs: list[Conversation] = []
+    try:
+        for _ in range(count):
+            try:
+                secret = await mint(base)
+            except Exception:  # engine_busy: the admission control measured a smaller capacity
+                break
+            conv: Conversation = (
+                WsConversation(base, secret) if transport == "websocket" else RtcConversation(base, secret)
+            )
+            await conv.connect()
+            convs.append(conv)
+        await asyncio.sleep(2.0)
+        after = proc.memory_info().rss
+    finally:
+        for conv in convs:
+            await conv.close()
+    return (after - before) / 2**20 / len(convs) if convs else float("nan")

@@ -83,8 +83,8 @@ def _cut(sentence: str) -> tuple[str, str]:
     name = _leading_name(words)
     if name and len(words) - name >= MIN_REST_WORDS:
         return " ".join(words[:name]), " ".join(words[name:])
-    if len(words) >= 10:
-        for i, word in enumerate(words[3:-3], start=3):
+    if len(words) >= 7:
+        for i, word in enumerate(words[2:-MIN_REST_WORDS], start=2):
             if word.endswith(","):
                 return " ".join(words[: i + 1]), " ".join(words[i + 1 :])
     if len(words) >= 7:
