@@ -143,7 +143,7 @@ def import_command(
 
 def _has_tables(url: str) -> bool:
     from datavox.data.connect import connect, parse_url
-    from datavox.data.execute import user_tables
+    from datavox.data.pool import user_tables
 
     db = parse_url(url)
     if not db.exists():
@@ -217,8 +217,9 @@ def sql_command(ctx: click.Context, db: str | None, as_json: bool, statement: st
     """
     from datavox.data.audit import AuditLog
     from datavox.data.connect import parse_url
-    from datavox.data.execute import Executor, QueryError
+    from datavox.data.execute import Executor
     from datavox.data.guard import GuardError
+    from datavox.data.query_errors import QueryError
 
     settings = settings_from(ctx, db)
     try:

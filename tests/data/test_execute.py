@@ -12,9 +12,11 @@ import pytest
 
 from datavox.cancel import CancelToken, running_under
 from datavox.data.audit import AuditLog
+from datavox.data.cells import json_cell
 from datavox.data.connect import connect, parse_url
-from datavox.data.execute import Executor, QueryCancelled, QueryError, QueryTimeout, json_cell
+from datavox.data.execute import Executor
 from datavox.data.guard import GuardError
+from datavox.data.query_errors import QueryCancelled, QueryError, QueryTimeout
 from datavox.types import QueryResult
 
 from .dbs import KINDS, build_sample, count_rows, url_for

@@ -36,7 +36,7 @@ def data_lines(path: Path) -> int:
 
 
 def tables_of(url: str) -> set[str]:
-    from datavox.data.execute import user_tables
+    from datavox.data.pool import user_tables
 
     db = parse_url(url)
     conn = connect(db)

@@ -10,8 +10,8 @@ from typing import Protocol
 from sqlglot import exp
 
 from datavox.brain.schema_link import LinkedSchema
-from datavox.data.execute import QueryError
 from datavox.data.guard import GuardError
+from datavox.data.query_errors import QueryError
 from datavox.data.schema import Catalog
 from datavox.data.semantic import SemanticModel
 from datavox.types import HistoryTurn, QueryResult

@@ -38,8 +38,8 @@ from datavox.brain.llm_prompt import (
 from datavox.brain.schema_link import LinkedSchema, SchemaLinker, render_schema
 from datavox.brain.template_answer import PLACEHOLDER, has_data, plain_answer, render_template
 from datavox.config import Settings
-from datavox.data.execute import QueryCancelled, QueryError
 from datavox.data.guard import GuardError
+from datavox.data.query_errors import QueryCancelled, QueryError
 from datavox.data.schema import Catalog
 from datavox.data.semantic import SemanticModel
 from datavox.llm import Completion, LlmBadOutput, LlmClient, LlmUnavailable
