@@ -13,7 +13,7 @@ from datavox.data import wordlist
 from datavox.data.connect import parse_url
 from datavox.data.schema import introspect
 from datavox.data.semantic import SemanticModel, generate
-from datavox.data.semantic_gen import forms
+from datavox.data.word_forms import forms
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,13 @@ knowledge it brings; everything else comes from the data's own names.
 
 from __future__ import annotations
 
-import re
-
 from datavox.data import wordlist
+from datavox.data.column_roles import PARTICIPLES, VERB_OF, codes, column_role, not_spoken, slugs, wordy
+from datavox.data.model_measures import RESULT_WORDS, add_measures
 from datavox.data.names import identifier, name_words, shared_prefix
 from datavox.data.schema import Catalog, Column, Table, singular
-from datavox.data.semantic import ColumnModel, Measure, Relationship, SemanticModel, TableModel
+from datavox.data.semantic import ColumnModel, Relationship, SemanticModel, TableModel
+from datavox.data.word_forms import forms, plural
 
 NAME_COLUMNS = (
     "name",
@@ -36,36 +37,8 @@ NAME_COLUMNS = (
     "last_name",
 )
 PERSON_HINTS = ("first_name", "last_name", "surname", "given_name", "date_of_birth", "birth_date", "email")
-# Words of a table of outcomes: its rank column orders competitors, first place is a win.
-RESULT_WORDS = frozenset({"result", "standing", "ranking", "classification", "leaderboard", "finish"})
-# A table named by a superlative holds one ranking per event: its first place is "the" fastest lap.
-SUPERLATIVES = frozenset({"fastest", "best", "top", "highest", "longest", "quickest", "most"})
-RANK_NAMES = ("position", "position_number", "rank", "ranking", "place", "pos", "finish_position")
 # Columns that count how often a row took part: the most prominent row of a shared name has the most.
 PARTICIPATION = ("entries", "starts", "appearances", "games", "matches", "events", "visits", "orders")
-
-
-def plural(word: str) -> str:
-    if word.endswith("s") or not word:
-        return word
-    if word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u"):
-        return word[:-1] + "ies"
-    if word.endswith(("ch", "sh", "x", "z")):
-        return word + "es"
-    return word + "s"
-
-
-def forms(parts: list[str]) -> list[str]:
-    """A name's phrase with its head (last word) singular and plural: "race results", "race result"."""
-    if not parts:
-        return []
-    head = parts[-1]
-    if not head.endswith("s") and len(parts) > 1 and parts[-2].endswith("s"):
-        # "grands prix", "attorneys general": the plural is on an earlier word.
-        one = [*parts[:-2], singular(parts[-2]), head]
-        return list(dict.fromkeys([" ".join(one), " ".join(parts)]))
-    one, many = [*parts[:-1], singular(head)], [*parts[:-1], plural(head)]
-    return list(dict.fromkeys([" ".join(one), " ".join(many)]))
 
 
 class Generator:
@@ -228,7 +201,7 @@ class Generator:
                     low = identifier(fk.column)
                     prio = -1 if low.startswith(("second_", "other_", "parent_", "previous_", "next_")) else 0
                     model.relationships.append(Relationship(from_=key[0], to=key[1], priority=prio))
-        self.measures(model)
+        add_measures(self, model)
         return model
 
     def priorities(self, model: SemanticModel) -> None:
@@ -255,188 +228,7 @@ class Generator:
             for n in names[1:]:
                 model.tables[n].priority -= 1
 
-    def measures(self, model: SemanticModel) -> None:
-        persons = {t for t, tm in model.tables.items() if tm.person}
-        for table in self.catalog.tables.values():
-            tm = model.tables[table.name]
-            refs = [fk.ref_table for fk in table.foreign_keys if model.tables[fk.ref_table].entity]
-            # Who achieves what the table records: its people, else the first named thing it refers to
-            # that is not the event it hangs under (constructor standings → constructors, not races).
-            parent = self.parent(table.name)
-            things = [r for r in refs if r != parent and r not in persons]
-            subject = next((r for r in refs if r in persons), things[0] if things else "")
-            rest = [w for w in self.rest(table.name) if not w.isdigit()]
-            heads = [w for w in rest if singular(w) not in RESULT_WORDS]
-            what = " ".join(heads)
-            for col in table.columns:
-                role = tm.columns[col.name].role
-                if role == "flag" and refs:
-                    self.flag_measure(model, table.name, col.name, subject)
-                if role == "rank" and refs and identifier(col.name) in RANK_NAMES:
-                    if RESULT_WORDS & {singular(w) for w in rest}:
-                        self.rank_measures(model, table.name, col.name, what, subject)
-                    elif rest and rest[0] in SUPERLATIVES:
-                        name = "_".join(rest)
-                        model.measures.setdefault(
-                            name,
-                            Measure(
-                                table=table.name,
-                                description=f"Times ranked first in {' '.join(rest)}.",
-                                synonyms=forms(rest),
-                                filter=f"{col.name} = 1",
-                            ),
-                        )
-
-    def flag_measure(self, model: SemanticModel, table: str, column: str, subject: str) -> None:
-        parts = [w for w in identifier(column).split("_") if w not in ("is", "has", "was")]
-        if not parts:
-            return
-        synonyms = forms(parts)
-        doers: list[str] = []
-        if parts[-1] in ("won", "win", "winner") and len(parts) > 1:
-            noun = parts[:-1]
-            synonyms += [*forms(noun), f"won {' '.join(noun)}", f"win {' '.join(noun)}"]
-            for other in wordlist.synonyms(" ".join(noun)):  # championship → title
-                if " " not in other and other not in self.used_words:
-                    synonyms += [other, plural(other), f"won {other}", f"win {other}"]
-            thing = noun[-1]
-            if thing.endswith("ship") and len(thing) > 6:  # championship → champion, leadership → leader
-                doers += forms([*noun[:-1], thing[:-4]])
-                doers += forms([thing[:-4]])
-            doers += forms([*noun, "winner"])
-            # Said with the table's own words: "constructor championships" in constructor standings.
-            qual = [w for w in self.rest(table) if singular(w) not in RESULT_WORDS]
-            if qual and qual != noun:
-                said = [singular(w) for w in qual]
-                synonyms += forms([*said, *noun])
-                if thing.endswith("ship") and len(thing) > 6:
-                    doers += forms([*said, *noun[:-1], thing[:-4]])
-        column_tables = [t for t in self.catalog.tables.values() if t.column(column) is not None]
-        name = "_".join(parts) if len(column_tables) == 1 else "_".join([*self.words[table], *parts])
-        model.measures.setdefault(
-            name,
-            Measure(
-                table=table,
-                description=f"Rows of {' '.join(self.words[table])} where {' '.join(parts)} is true.",
-                synonyms=list(dict.fromkeys(synonyms)),
-                filter=column,
-                subject=subject if doers else "",
-                doers=list(dict.fromkeys(doers)) if subject else [],
-            ),
-        )
-
-    def rank_measures(self, model: SemanticModel, table: str, column: str, what: str, subject: str) -> None:
-        """First place of a ranking is a win, the first three a podium ("top three")."""
-        key = "_".join(what.split()) or "_".join(self.words[table])
-        said = what.split()
-        wins = ["win", "wins", "won", "victory", "victories"]
-        if said:
-            wins += [*forms([*said, "win"]), f"{forms(said)[-1]} won", f"won {what}", f"win {what}"]
-        doers = ["winner", "winners", *forms([*said, "winner"])] if subject else []
-        model.measures.setdefault(
-            f"{key}_wins",
-            Measure(
-                table=table,
-                description=f"First places in {' '.join(self.words[table])}.",
-                synonyms=list(dict.fromkeys(wins)),
-                filter=f"{column} = 1",
-                subject=subject,
-                doers=list(dict.fromkeys(doers)),
-            ),
-        )
-        top = ["podium", "podiums", "podium finish", "podium finishes", "top three", "top 3"]
-        if said:
-            top += forms([*said, "podium"])
-        model.measures.setdefault(
-            f"{key}_podiums",
-            Measure(
-                table=table,
-                description=f"Places one to three in {' '.join(self.words[table])}.",
-                synonyms=list(dict.fromkeys(top)),
-                filter=f"{column} <= 3",
-            ),
-        )
-
 
 def generate(catalog: Catalog) -> SemanticModel:
     """A first semantic model from the catalog alone."""
     return Generator(catalog).model()
-
-
-# -- column roles ----------------------------------------------------------------------------------------
-
-
-def wordy(values: list[str]) -> bool:
-    """Values that read as names (mostly letters), not times, codes or numbers."""
-    sample = values[:200]
-    n = sum(1 for v in sample if sum(ch.isalpha() for ch in v) > len(v) / 2)
-    return bool(sample) and n >= 0.8 * len(sample)
-
-
-def slugs(values: list[str]) -> bool:
-    sample = values[:200]
-    slug = sum(1 for v in sample if v == v.lower() and " " not in v and any(ch.isalpha() for ch in v))
-    return len(sample) >= 20 and slug >= 0.95 * len(sample)
-
-
-# Plain English: the verb people use for a column about a birth or a death, and participles that end a
-# total's name ("total races held": "how many times held").
-VERB_OF = {"birth": "born", "death": "died", "born": "born", "died": "died"}
-PARTICIPLES = frozenset(
-    {"held", "won", "lost", "played", "sold", "made", "scored", "hosted", "run", "started"}
-)
-PERSON_NAME_PARTS = ("first_name", "last_name", "full_name", "surname", "given_name", "middle_name")
-
-
-def not_spoken(col: Column, tm: TableModel, label: Column | None = None) -> bool:
-    """Text that names nothing people say: the parts of a person's name beside the name people use (a
-    question saying "Williams" means the team, not a driver's surname), and long forms that only decorate
-    the row's name ("Renault Sport Formula One Team" for "Renault": its extra words would make "Formula
-    One" in a question name that team)."""
-    values = [v for v in (col.distinct or col.samples or []) if isinstance(v, str)]
-    if tm.person and bool(tm.entity) and identifier(col.name) in PERSON_NAME_PARTS:
-        return True
-    return label is not None and label is not col and decorates(values, label.distinct or [])
-
-
-def codes(col: Column) -> bool:
-    """Short capital codes ("LAX", "AK", "HAM"): linked, but only where a question writes them in capitals."""
-    values = [v for v in (col.distinct or []) if isinstance(v, str)]
-    sample = values[:200]
-    coded = [v for v in sample if 1 < len(v) <= 4 and v.isalnum() and v.isupper()]
-    return len(sample) >= 2 and len(coded) >= 0.95 * len(sample)
-
-
-def decorates(longer: list[str], names: list[str]) -> bool:
-    """Most values contain one of the names whole (`Autodromo Nazionale Monza` ⊇ `Monza`)."""
-    if not longer or not names or len(longer) * len(names) > 2_000_000:
-        return False
-    folded = [f" {n.lower()} " for n in names if n]
-    hits = sum(1 for v in longer[:500] if any(n in f" {v.lower()} " for n in folded))
-    return hits >= 0.8 * min(len(longer), 500)
-
-
-_COORDINATES = re.compile(r"^(lat|latitude|lon|lng|long|longitude|x|y|zip|zipcode|postcode|phone)$")
-
-
-def column_role(col: Column, table: Table, fk_cols: set[str], entity: list[str]) -> str:
-    low = identifier(col.name)
-    if col.name in entity:
-        return "name"
-    if col.name in fk_cols or low == "id" or low.endswith("_id") or col.name in table.primary_key:
-        return "identifier"
-    if col.is_bool:
-        return "flag"
-    if col.is_text and col.distinct and slugs(col.distinct):
-        return "identifier"  # lower-case codes (driverRef "hamilton"): keys, not names people say
-    if col.is_temporal or low in ("year", "season", "month", "date") or low.endswith(("_year", "_date")):
-        return "time"
-    if low in RANK_NAMES or (
-        low.endswith(("_position", "_rank")) and not low.startswith(("best_", "total_"))
-    ):
-        return "rank"
-    if low.endswith(("_display_order", "_millis", "_ms")):
-        return "dimension"
-    if col.is_numeric and not _COORDINATES.match(low):
-        return "measure"
-    return "dimension"
