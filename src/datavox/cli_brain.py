@@ -48,7 +48,8 @@ def _describe(settings: Any, catalog: Any, model: Any, *, yes: bool) -> None:
     """One LLM call; the diff of the model file is shown and written once accepted."""
     from datavox.data import describe
     from datavox.data.semantic import semantic_path
-    from datavox.llm import LlmBadOutput, LlmClient, LlmUnavailable
+    from datavox.llm import LlmClient, LlmUnavailable
+    from datavox.llm_json import LlmBadOutput
 
     if settings.llm.provider == "none":
         raise click.ClickException(

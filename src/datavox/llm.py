@@ -21,36 +21,30 @@ same request again without it (remembered for the client's lifetime), and the JS
 the plain message content, code fences and chatter around it included.
 
 Keys never reach a log line or an exception message: errors name the provider, status and path only.
+
+The SDK client of each provider is built in `llm_providers`; JSON is read out of a reply in `llm_json`.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import openai
-from openai import Omit, OpenAI
 
 from datavox import cancel
-from datavox.config import ConfigError, Settings, llm_with_realtime_credentials
+from datavox.config import Settings, llm_with_realtime_credentials
+from datavox.llm_json import parse_json_object
+from datavox.llm_providers import TokenProvider, build_client
 
 log = logging.getLogger(__name__)
 
 Message = Mapping[str, Any]
-TokenProvider = Callable[[], str]
-
-# Entra ID scope for Azure OpenAI (Cognitive Services).
-AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
-
-# A placeholder key for servers without authentication: the SDK insists on one; the header is then omitted.
-_NO_KEY = "no-key"
 
 
 class LlmUnavailable(RuntimeError):
@@ -64,14 +58,6 @@ class LlmUnavailable(RuntimeError):
         self.reason = reason
         self.status = status
         self.round_trips = round_trips
-
-
-class LlmBadOutput(ValueError):
-    """The model answered, but not with the JSON asked for."""
-
-    def __init__(self, message: str, content: str) -> None:
-        super().__init__(message)
-        self.content = content
 
 
 @dataclass
@@ -139,69 +125,7 @@ class LlmClient:
         self.usage = Usage()
         self._sleep = sleep
         self._json_schema_ok = True  # until a server says otherwise
-        self._extra_headers: dict[str, str | Omit] = {}
-        self.client, self.model = self._build(settings, token_provider)
-
-    # -- construction ----------------------------------------------------------------------------------
-    def _build(self, settings: Settings, token_provider: TokenProvider | None) -> tuple[OpenAI, str]:
-        llm = settings.llm
-        key = settings.secrets.llm_api_key
-        common: dict[str, Any] = {"timeout": llm.timeout_s, "max_retries": 0}
-        if llm.provider == "openai":
-            if not key:
-                raise ConfigError(
-                    "llm.provider = openai needs an API key: set DATAVOX_LLM_API_KEY (or OPENAI_API_KEY)"
-                )
-            return OpenAI(api_key=key, base_url=llm.base_url or None, **common), llm.model
-        if llm.provider == "compatible":
-            if not llm.base_url:
-                raise ConfigError(
-                    "llm.provider = compatible needs llm.base_url (e.g. http://127.0.0.1:11434/v1 for Ollama)"
-                )
-            if not key:
-                # Local servers usually want no key; the SDK wants one, so send none at all.
-                self._extra_headers = {"Authorization": Omit()}
-            return OpenAI(api_key=key or _NO_KEY, base_url=llm.base_url, **common), llm.model
-        if llm.provider == "azure":
-            return self._build_azure(settings, token_provider, common)
-        raise ConfigError(f"llm.provider = {llm.provider!r}: no LLM configured (openai, azure or compatible)")
-
-    def _build_azure(
-        self, settings: Settings, token_provider: TokenProvider | None, common: dict[str, Any]
-    ) -> tuple[OpenAI, str]:
-        llm = settings.llm
-        key = settings.secrets.llm_api_key
-        if not llm.azure_endpoint:
-            raise ConfigError(
-                "llm.provider = azure needs llm.azure_endpoint (https://<resource>.openai.azure.com)"
-            )
-        deployment = llm.azure_deployment or llm.model
-        endpoint = llm.azure_endpoint.rstrip("/")
-        if llm.azure_auth == "entra":
-            token_provider = token_provider or _default_token_provider()
-        elif not key:
-            raise ConfigError("llm.azure_auth = key needs DATAVOX_LLM_API_KEY or AZURE_OPENAI_API_KEY")
-        if llm.azure_api_version:
-            # The versioned surface: /openai/deployments/{deployment}/chat/completions?api-version=...
-            auth: dict[str, Any] = {"api_key": key}
-            if token_provider is not None:
-                auth = {"azure_ad_token_provider": token_provider}
-            client: OpenAI = openai.AzureOpenAI(
-                azure_endpoint=endpoint,
-                api_version=llm.azure_api_version,
-                azure_deployment=deployment,
-                **auth,
-                **common,
-            )
-            return client, deployment
-        # The GA /openai/v1/ surface speaks the plain OpenAI protocol: no api-version, deployment as model.
-        base_url = f"{endpoint}/openai/v1/"
-        if token_provider is not None:
-            # The SDK calls the provider before each request and sends `Authorization: Bearer <token>`.
-            return OpenAI(api_key=token_provider, base_url=base_url, **common), deployment
-        # Azure keys go in the `api-key` header; the SDK's default `Authorization: Bearer` is dropped.
-        self._extra_headers = {"api-key": key, "Authorization": Omit()}
-        return OpenAI(api_key=key, base_url=base_url, **common), deployment
+        self.client, self.model, self._extra_headers = build_client(settings, token_provider)
 
     # -- calls -----------------------------------------------------------------------------------------
     def chat(
@@ -331,21 +255,6 @@ class _SchemaRejected(Exception):
         self.round_trips = round_trips
 
 
-def _default_token_provider() -> TokenProvider:
-    try:
-        from azure.identity import (  # type: ignore[import-not-found, unused-ignore]
-            DefaultAzureCredential,
-            get_bearer_token_provider,
-        )
-    except ImportError as exc:
-        raise ConfigError(
-            "llm.azure_auth = entra needs the optional azure-identity package: pip install azure-identity "
-            "(or pass a token provider)"
-        ) from exc
-    provider: TokenProvider = get_bearer_token_provider(DefaultAzureCredential(), AZURE_SCOPE)
-    return provider
-
-
 def _mentions_format(exc: openai.APIStatusError) -> bool:
     text = f"{exc.message} {exc.body}".lower()
     return "response_format" in text or "json_schema" in text or "structured" in text
@@ -372,49 +281,3 @@ def _retry_after_s(headers: Mapping[str, str]) -> float | None:
         except ValueError:
             continue
     return None
-
-
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
-
-
-def parse_json_object(content: str) -> dict[str, Any]:
-    """The JSON object in a reply: the whole content, a fenced block, or the first balanced {...}."""
-    candidates = [content.strip()]
-    candidates += [m.group(1).strip() for m in _FENCE.finditer(content)]
-    start = content.find("{")
-    if start >= 0:
-        candidates.append(_balanced(content, start))
-    for text in candidates:
-        if not text:
-            continue
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    raise LlmBadOutput("the model did not answer with a JSON object", content)
-
-
-def _balanced(text: str, start: int) -> str:
-    """From `start` (a `{`) to its matching `}`, skipping braces inside strings."""
-    depth = 0
-    in_string = escaped = False
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start : i + 1]
-    return text[start:]

@@ -12,7 +12,8 @@ import pytest
 
 from datavox.cancel import Cancelled, CancelToken, running_under
 from datavox.config import ConfigError, LlmSettings, Secrets, Settings
-from datavox.llm import Backoff, LlmBadOutput, LlmClient, LlmUnavailable, parse_json_object
+from datavox.llm import Backoff, LlmClient, LlmUnavailable
+from datavox.llm_json import LlmBadOutput, parse_json_object
 from fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply
 
 MESSAGES = [{"role": "user", "content": "hello"}]

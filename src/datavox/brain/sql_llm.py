@@ -42,7 +42,8 @@ from datavox.data.guard import GuardError
 from datavox.data.query_errors import QueryCancelled, QueryError
 from datavox.data.schema import Catalog
 from datavox.data.semantic import SemanticModel
-from datavox.llm import Completion, LlmBadOutput, LlmClient, LlmUnavailable
+from datavox.llm import Completion, LlmClient, LlmUnavailable
+from datavox.llm_json import LlmBadOutput
 from datavox.types import Answer, ChartKind, HistoryTurn, Intent, QueryResult
 
 log = logging.getLogger(__name__)

@@ -88,9 +88,9 @@ class CloudTarget:
                 )
             if rt.azure_auth == "entra":
                 if token_provider is None:
-                    from datavox.llm import _default_token_provider
+                    from datavox.llm_providers import default_token_provider
 
-                    token_provider = _default_token_provider()
+                    token_provider = default_token_provider()
             elif not key:
                 raise ConfigError(
                     "realtime.engine = azure needs a key: set DATAVOX_REALTIME_API_KEY or "
