@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from datavox.config import Settings
-from datavox.voice.stt import drop_repeats, fit_prompt
+from datavox.voice.stt import QUESTION_TAIL, drop_repeats, fit_prompt, names_prompt
 from datavox.voice.tts import speech_chunks, split_sentences, spoken_form
 from datavox.voice.vocabulary import database_vocabulary
 
@@ -23,6 +23,13 @@ def test_fit_prompt_ends_a_sentence_within_budget() -> None:
     assert fitted.endswith(".") and len(words(" " + fitted)) <= 20
     assert fitted.startswith("Driver 0, Driver 1")
     assert fit_prompt("Max Verstappen", words) == "Max Verstappen."
+
+
+def test_names_prompt_keeps_its_question_tail_within_budget() -> None:
+    prompt = names_prompt([f"Driver {i}" for i in range(100)])
+    fitted = fit_prompt(prompt, words, budget=20)
+    assert fitted.endswith(". " + QUESTION_TAIL) and len(words(" " + fitted)) <= 20
+    assert fitted.startswith("Driver 0, Driver 1")
 
 
 def test_drop_repeats() -> None:

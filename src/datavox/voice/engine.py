@@ -37,7 +37,7 @@ from datavox.voice.contracts import AskFn, CancelFn, Player, PublishFn, SendFn, 
 from datavox.voice.models import SpeechModels, get_models
 from datavox.voice.pool import PRIORITY, PriorityPool
 from datavox.voice.session import Session
-from datavox.voice.stt import batch_key
+from datavox.voice.stt import batch_key, names_prompt
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,7 +133,7 @@ class LocalRealtimeEngine:
 
     def use_vocabulary(self, names: list[str]) -> None:
         self._vocabulary_done = True
-        self.options = replace(self.options, vocabulary=", ".join(names)[:900])
+        self.options = replace(self.options, vocabulary=names_prompt(names))
 
     def _ensure_vocabulary(self) -> threading.Thread | None:
         """Names from the database for the recogniser, read once in a background thread."""

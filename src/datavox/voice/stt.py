@@ -42,12 +42,30 @@ def drop_repeats(text: str) -> str:
     return text
 
 
+# Ends the names prompt (`names_prompt`). After a bare list of names tiny.en starts the question as one
+# more name: "Who won the ..." came out "Huon the ...", "A won the ...", "Hülen, the ...". Short questions
+# after the names make it start a question. Measured on piper-spoken questions, two renderings each:
+# the dev and benchmark questions 69 → 78 of 98 word for word (first two words right 90 → 97), 70
+# held-out questions 87 → 90 of 138 (127 → 137).
+QUESTION_TAIL = "Which one? How many? Who?"
+
+
+def names_prompt(names: list[str]) -> str:
+    """The recogniser's prompt for a database's names: the names, then `QUESTION_TAIL`."""
+    return ", ".join(names)[:900].rstrip(", ") + ". " + QUESTION_TAIL
+
+
 def fit_prompt(prompt: str, encode: Any, budget: int = 150) -> str:
-    """The longest prefix of a comma-separated name list that fits `budget` tokens, ending in a full stop.
+    """The longest prefix of a comma-separated name list that fits `budget` tokens, ending in a full stop;
+    a `QUESTION_TAIL` at the end is kept whole (the names give way to it).
 
     Measured: a prompt cut mid-list (no full stop) makes Whisper continue the list ("Who won" becomes
     "Hülken, ..."); a finished sentence makes it start a new one, and the names are still recognised.
     """
+    if prompt.endswith(QUESTION_TAIL) and prompt != QUESTION_TAIL:
+        names = prompt[: -len(QUESTION_TAIL)].strip().rstrip(".")
+        room = budget - len(encode(" " + QUESTION_TAIL))
+        return fit_prompt(names, encode, room) + " " + QUESTION_TAIL
     parts = [p.strip() for p in prompt.split(",") if p.strip()]
     kept: list[str] = []
     for part in parts:
