@@ -43,9 +43,11 @@ class Tally:
     # conversation id -> committed user item ids, and the item ids whose answer completed
     committed: dict[str, set[str]] = field(default_factory=dict)
     answered: dict[str, set[str]] = field(default_factory=dict)
+    # the turns without response.done: what the client had seen of them
+    missed: list[str] = field(default_factory=list)
 
 
-def note_turn(tally: Tally, conversation_id: str, turn: TurnResult) -> None:
+def note_turn(tally: Tally, conversation_id: str, turn: TurnResult, what: str = "question") -> None:
     for event in turn.events:
         kind = event.get("type")
         if kind == "conversation.item.input_audio_transcription.completed":
@@ -56,6 +58,27 @@ def note_turn(tally: Tally, conversation_id: str, turn: TurnResult) -> None:
         tally.latencies.append(turn.latency_ms)
     if turn.error:
         tally.errors.append(turn.error)
+    if turn.error and "response.done" in turn.error:
+        seen: list[list[Any]] = []  # runs of one event type: [type, count]
+        for event in turn.events:
+            kind = short(event)
+            if seen and seen[-1][0] == kind:
+                seen[-1][1] += 1
+            else:
+                seen.append([kind, 1])
+        runs = " ".join(k if n == 1 else f"{k}x{n}" for k, n in seen)
+        tally.missed.append(f"{turn.transport} {what}: {runs or 'no events'}")
+
+
+def short(event: dict[str, Any]) -> str:
+    kind = str(event.get("type", "?"))
+    kind = kind.replace("conversation.item.", "item.").replace("input_audio_buffer.", "in.")
+    kind = kind.replace("response.", "r.").replace("output_audio_buffer.", "out.")
+    if kind == "r.done":
+        kind += f"({event['response']['status']})"
+    if kind == "error":
+        kind += f"({event['error'].get('code')})"
+    return kind
 
 
 async def user(
@@ -108,9 +131,9 @@ async def user(
                     _next_text, next_pcm = clips[(index * 5 + n) % len(clips)]
                     n += 1
                     turn = await conv.ask(pcm, barge_in=next_pcm, barge_in_after_ms=rng.uniform(200, 900))
-                    note_turn(tally, conversation_id, turn)
+                    note_turn(tally, conversation_id, turn, "interrupted question")
                     follow = await conv.follow_up()
-                    note_turn(tally, conversation_id, follow)
+                    note_turn(tally, conversation_id, follow, "interruption")
                     tally.turns += 2
                     tally.interrupted += 1
                 else:
@@ -243,6 +266,8 @@ async def soak(settings: Settings, minutes: float, users: int, rss_bound_mb: flo
         f"file descriptors {before['fds']:.0f} -> {after['fds']:.0f}": after["fds"] <= before["fds"],
         f"asyncio tasks {before['tasks']:.0f} -> {after['tasks']:.0f}": after["tasks"] <= before["tasks"],
         f"sessions left open: {after['sessions']:.0f}": after["sessions"] == 0,
+        # a turn the client waited 30 s for in vain: the server dropped it, or the client lost count
+        f"turns answered: {len(tally.missed)} without response.done within 30 s": not tally.missed,
         f"turns stored: {len(missing)} missing"
         + (f" ({', '.join(missing[:3])})" if missing else ""): not missing,
     }
@@ -264,6 +289,8 @@ async def soak(settings: Settings, minutes: float, users: int, rss_bound_mb: flo
             f"end of speech -> first audio: median {statistics.median(lat):.0f} ms, "
             f"p95 {pct(lat, 0.95):.0f} ms"
         )
+    for case in tally.missed:
+        click.echo(f"  no response.done: {case}")
     for label, ok in checks.items():
         click.echo(f"  {'ok  ' if ok else 'FAIL'} {label}")
     return all(checks.values())

@@ -22,8 +22,8 @@ import numpy as np
 
 from datavox.realtime import protocol as p
 from datavox.voice.audio import Pcm, b64_to_pcm, pcm_to_b64
-from datavox.voice.client_audio import FRAME_MS, Mic, TurnResult, speech_end
-from datavox.voice.media import loud_at
+from datavox.voice.client_audio import FRAME_MS, TurnResult, speech_end
+from datavox.voice.client_conversation import Conversation
 from datavox.voice.serving import serve_in_thread
 
 __all__ = [
@@ -48,149 +48,6 @@ async def mint(base_url: str, token: str | None = None, session: dict[str, Any] 
         return str(r.json()["value"])
 
 
-class Conversation:
-    """One realtime session: `ask()` a spoken question (optionally interrupting the answer), many times."""
-
-    transport = ""
-    rate = p.PCM_RATE
-
-    def __init__(self) -> None:
-        self.mic = Mic(self.rate)
-        self.events: list[dict[str, Any]] = []
-        self._turn: TurnResult | None = None
-        self._done = asyncio.Event()
-        self._stopped = asyncio.Event()
-        self._tasks: list[asyncio.Task[Any]] = []
-        self.pending: asyncio.Future[float] | None = None  # an interruption, said after the last question
-        self.closed = False
-        self.gone = asyncio.Event()  # the server ended the connection
-
-    async def connect(self) -> None:
-        raise NotImplementedError
-
-    def _on_event(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
-        if self._turn is not None:
-            self._turn.events.append(event)
-        kind = event.get("type")
-        if kind == "response.done":
-            self._done.set()
-        elif kind in ("output_audio_buffer.stopped", "output_audio_buffer.cleared"):
-            self._stopped.set()
-        elif kind == "error" and event["error"].get("code") != "response_cancel_not_active":
-            if self._turn is not None and self._turn.error is None:
-                self._turn.error = f"{event['error'].get('code')}: {event['error'].get('message')}"
-            if "limit" in str(event["error"].get("code")) or "busy" in str(event["error"].get("code")):
-                self._done.set()
-
-    def _on_audio(self, pcm: Pcm, rate: int, at: float) -> None:
-        """Answer audio that starts playing at `at` (arrival, or after what is already playing)."""
-        turn = self._turn
-        if turn is None or turn.speech_end_at is None or at < turn.speech_end_at:
-            return
-        first = loud_at(pcm)
-        if first is not None and turn.first_audio_at is None:
-            turn.first_audio_at = at + first / rate
-        if turn.first_audio_at is not None:
-            turn.audio.append(pcm)
-            turn.audio_rate = rate
-            if turn.barge_in_at is not None and first is not None:
-                # the part of this audio that plays after the interruption began
-                last = speech_end(pcm, rate)
-                heard_from = max(at + first / rate, turn.barge_in_at)
-                turn.audio_after_barge_in_ms += max(0.0, at + last / rate - heard_from) * 1000
-
-    async def ask(
-        self,
-        pcm16k: Pcm,
-        *,
-        timeout_s: float = 30.0,
-        barge_in: Pcm | None = None,
-        barge_in_after_ms: float = 300.0,
-        wait_audio_s: float = 15.0,
-    ) -> TurnResult:
-        """Say `pcm16k`; wait for the answer (and, unless interrupted, for its audio to play out).
-
-        With `barge_in`, that clip is said `barge_in_after_ms` after the answer's first audible sample; the
-        result tells how much answer audio the client got after the interruption's first loud sample.
-        """
-        turn = TurnResult(self.transport)
-        self._turn = turn
-        self._done.clear()
-        self._stopped.clear()
-        try:
-            turn.speech_end_at = await self._said(self.mic.say(pcm16k), timeout_s)
-            deadline = time.monotonic() + timeout_s
-            if barge_in is not None:
-                # (response.done may come first: the answer is generated faster than it plays)
-                while turn.first_audio_at is None and time.monotonic() < deadline:
-                    await asyncio.sleep(0.005)
-                if turn.first_audio_at is not None:
-                    await asyncio.sleep(
-                        max(0.0, turn.first_audio_at + barge_in_after_ms / 1000 - time.monotonic())
-                    )
-                    self.mic.first_loud_at = None
-                    spoken = self.pending = self.mic.say(barge_in)
-                    while self.mic.first_loud_at is None and not spoken.done():
-                        await asyncio.sleep(0.002)
-                    turn.barge_in_at = self.mic.first_loud_at
-            await asyncio.wait_for(self._done.wait(), max(0.1, deadline - time.monotonic()))
-            await self._played_out(wait_audio_s)
-            if turn.barge_in_at is not None:
-                await asyncio.sleep(0.3)  # audio still in flight when the server cut it
-        except TimeoutError:
-            turn.error = turn.error or "no response.done before the timeout"
-        finally:
-            self._turn = None
-        return turn
-
-    async def follow_up(self, *, timeout_s: float = 30.0, wait_audio_s: float = 15.0) -> TurnResult:
-        """The answer to the interruption said by the last `ask(..., barge_in=…)`."""
-        turn = TurnResult(self.transport)
-        if self.pending is None:
-            turn.error = "nothing was said after the last question"
-            return turn
-        self._turn = turn
-        self._done.clear()
-        self._stopped.clear()
-        try:
-            turn.speech_end_at = await asyncio.wait_for(self.pending, timeout_s)
-            await asyncio.wait_for(self._done.wait(), timeout_s)
-            await self._played_out(wait_audio_s)
-        except TimeoutError:
-            turn.error = turn.error or "no response.done before the timeout"
-        finally:
-            self._turn = None
-            self.pending = None
-        return turn
-
-    async def _played_out(self, limit_s: float) -> None:
-        """Until the answer has been heard (a user listens before asking again) or was cut."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopped.wait(), limit_s)  # output_audio_buffer.stopped/cleared
-
-    async def _said(self, spoken: asyncio.Future[float], timeout_s: float) -> float:
-        """When the clip's speech ended; TimeoutError when the server hung up or time ran out first."""
-        gone = asyncio.ensure_future(self.gone.wait())
-        try:
-            waiters: set[asyncio.Future[Any]] = {spoken, gone}
-            await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            gone.cancel()
-        if not spoken.done():
-            raise TimeoutError
-        return spoken.result()
-
-    async def close(self) -> None:
-        self.closed = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
-        self._tasks.clear()
-
-
 class WsConversation(Conversation):
     transport = "websocket"
 
@@ -211,8 +68,13 @@ class WsConversation(Conversation):
         self._tasks += [asyncio.create_task(self._read()), asyncio.create_task(self._send())]
 
     async def _played_out(self, limit_s: float) -> None:
-        # the deltas come faster than real time: the client plays them until `_play_until`
-        await asyncio.sleep(min(limit_s, max(0.0, self._play_until - time.monotonic())))
+        # The deltas come faster than real time: the client plays them until `_play_until`, or until its
+        # user speaks (`speech_started` stops the playback), as a browser does. Sleeping until the end
+        # known at the call missed that cut: an interrupted turn "played" its whole answer while the
+        # answer to the interruption came and went (the soak's missing `response.done`).
+        end = time.monotonic() + limit_s
+        while time.monotonic() < min(end, self._play_until):
+            await asyncio.sleep(FRAME_MS / 1000)
 
     async def _read(self) -> None:
         with contextlib.suppress(Exception):
@@ -228,7 +90,7 @@ class WsConversation(Conversation):
                     self._play_until = 0.0  # a client stops its playback when the user talks
                 self._on_event(event)
         self.gone.set()
-        self._done.set()
+        self._fail()
 
     async def _send(self) -> None:
         start = time.monotonic()
@@ -297,7 +159,7 @@ class RtcConversation(Conversation):
         def on_state() -> None:
             if pc.connectionState in ("failed", "closed"):
                 self.gone.set()
-                self._done.set()
+                self._fail()
 
         channel = pc.createDataChannel("oai-events")
         channel.on("message", lambda raw: self._on_event(json.loads(raw)))
