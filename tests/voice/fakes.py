@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from datavox.realtime import protocol as p
+from datavox.realtime import session_config
 from datavox.types import Answer, HistoryTurn, Intent
 from datavox.voice.session import Session, SessionOptions
 
@@ -198,7 +198,7 @@ class Harness:
         self.cancels = 0
         self.cancelled_threads: list[int] = []
         self.player = FakePlayer(self.clock) if player else None
-        config = p.default_session()
+        config = session_config.default_session()
         self.session = Session(
             config=config,
             vad=FakeVad(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from datavox.realtime import payloads, session_config
 from datavox.realtime import protocol as p
 from datavox.voice import conversation
 from datavox.voice.audio import b64_to_pcm
@@ -48,7 +49,7 @@ async def handle(s: Session, event: Any) -> None:
 
 
 async def _session_update(s: Session, event: dict[str, Any]) -> None:
-    new = p.merge_session(s.config, event.get("session"))
+    new = session_config.merge_session(s.config, event.get("session"))
     s.config = new
     td = s.turn_detection()
     if td is not None:
@@ -115,7 +116,7 @@ async def _conversation_item_truncate(s: Session, event: dict[str, Any]) -> None
     r = s.responses
     spoken = r.spoken if r.spoken and r.spoken.item_id == item["id"] else None
     if spoken is None:
-        spoken = Spoken(item["id"], "", sentences=[(p.item_text(item), float("inf"))])
+        spoken = Spoken(item["id"], "", sentences=[(payloads.item_text(item), float("inf"))])
     total = sum(ms for _, ms in spoken.sentences)
     if end > total + 1:
         raise p.ProtocolError(

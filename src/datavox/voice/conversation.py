@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from datavox.realtime import payloads
 from datavox.realtime import protocol as p
 from datavox.types import HistoryTurn
 
@@ -75,7 +76,7 @@ def history(items: list[p.Item]) -> list[HistoryTurn]:
     turns: list[HistoryTurn] = []
     for item in items:
         if item.get("type") == "message" and item.get("role") in ("user", "assistant"):
-            text = p.item_text(item)
+            text = payloads.item_text(item)
             if text:
                 turns.append(HistoryTurn(item["role"], text, meta=dict(item.get("_meta") or {})))
     return turns

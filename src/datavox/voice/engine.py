@@ -24,6 +24,7 @@ from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 from datavox.config import Settings
+from datavox.realtime import payloads, session_config
 from datavox.realtime import protocol as p
 from datavox.server.auth import is_loopback
 from datavox.voice.access import (
@@ -197,10 +198,12 @@ class LocalRealtimeEngine:
 
     def default_session(self) -> dict[str, Any]:
         v = self.settings.voice
-        return p.default_session(
+        return session_config.default_session(
             model=self.settings.realtime.model,
             voice=self.settings.realtime.voice,
-            turn_detection=p.default_turn_detection(v.vad_threshold, v.prefix_padding_ms, v.silence_ms),
+            turn_detection=session_config.default_turn_detection(
+                v.vad_threshold, v.prefix_padding_ms, v.silence_ms
+            ),
         )
 
     def mint_secret(
@@ -232,7 +235,7 @@ class LocalRealtimeEngine:
             update = {**(update or {}), "type": "realtime"}
             update.setdefault("audio", {}).setdefault("output", {})["voice"] = voice
         session = self.session_config(update)
-        secret = p.client_secret(session, ttl)
+        secret = payloads.client_secret(session, ttl)
         now = time.time()
         self._secrets = {k: v for k, v in self._secrets.items() if v.expires_at > now}  # forget expired ones
         self._secrets[secret["value"]] = Grant(
@@ -255,7 +258,7 @@ class LocalRealtimeEngine:
         if update is None:
             return base
         try:
-            config = p.merge_session(base, update)
+            config = session_config.merge_session(base, update)
         except p.ProtocolError as exc:
             raise EngineError(400, exc.code, exc.message) from exc
         config["id"] = base["id"]

@@ -14,6 +14,7 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from datavox.realtime import payloads
 from datavox.realtime import protocol as p
 from datavox.types import Answer
 from datavox.voice.audio import Pcm, Resampler, from_bytes, pcm_to_b64
@@ -70,14 +71,14 @@ class Responses:
         voice = s.config["audio"]["output"].get("voice", "marin")
         s.emit(
             "response.created",
-            response=p.response_object(run.id, s.conversation_id, modalities=mods, voice=voice),
+            response=payloads.response_object(run.id, s.conversation_id, modalities=mods, voice=voice),
         )
         last = next(
             (i for i in reversed(s.items) if i.get("type") in ("message", "function_call_output")), None
         )
         run.turn_id = last["id"] if last is not None else None
         tool = s.client_tool(overrides)
-        question = p.item_text(last) if last and last.get("role") == "user" else ""
+        question = payloads.item_text(last) if last and last.get("role") == "user" else ""
         if question and overrides.get("_question"):
             question = str(overrides["_question"])
         run.question = question
@@ -117,7 +118,7 @@ class Responses:
         )
         arguments = json.dumps({arg: question})
         item_id, call_id = p.new_id("item"), p.new_id("call")
-        item = p.function_call_item(item_id, call_id, tool["name"], "", status="in_progress")
+        item = payloads.function_call_item(item_id, call_id, tool["name"], "", status="in_progress")
         run.item = item
         ids = {"response_id": run.id, "item_id": item_id, "output_index": 0}
         s.emit("response.output_item.added", response_id=run.id, output_index=0, item=dict(item))
@@ -140,7 +141,7 @@ class Responses:
         s = self.s
         audio = "audio" in mods
         item_id = p.new_id("item")
-        item = p.assistant_item(item_id)
+        item = payloads.assistant_item(item_id)
         if answer is not None:
             item["_meta"] = dict(answer.context)
         run.item = item
@@ -251,17 +252,17 @@ class Responses:
         s.turn.response_ended()
         s.last_activity = s.clock.now()
         out = [public(run.item)] if run.item is not None else []
-        words = sum(len(p.item_text(i).split()) for i in out)
+        words = sum(len(payloads.item_text(i).split()) for i in out)
         audio_tenths = int((run.spoken.sent_ms if run.spoken else 0) / 100)
         s.emit(
             "response.done",
-            response=p.response_object(
+            response=payloads.response_object(
                 run.id,
                 s.conversation_id,
                 status=status,
                 status_details=details,
                 output=out,
-                usage_=p.usage(output_text_tokens=words, output_audio_tokens=audio_tenths),
+                usage_=payloads.usage(output_text_tokens=words, output_audio_tokens=audio_tenths),
                 voice=s.config["audio"]["output"].get("voice", "marin"),
             ),
         )

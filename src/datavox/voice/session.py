@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from datavox.cancel import Cancelled
+from datavox.realtime import payloads, session_config
 from datavox.realtime import protocol as p
 from datavox.types import HistoryTurn
 from datavox.voice import client_events, conversation
@@ -97,7 +98,7 @@ class Session:
         self.on_close = on_close
         # The shared speech workers have nothing to do: a partial transcript may start (see _maybe_partial).
         self.speech_idle = speech_idle
-        td = self.turn_detection() or p.default_turn_detection()
+        td = self.turn_detection() or session_config.default_turn_detection()
         self.detector = TurnDetector(
             vad, threshold=td["threshold"], silence_duration_ms=td["silence_duration_ms"]
         )
@@ -343,7 +344,7 @@ class Session:
             )
         previous = self.items[-1]["id"] if self.items else None
         self.emit("input_audio_buffer.committed", item_id=item_id, previous_item_id=previous)
-        item = p.user_audio_item(item_id, None, status="in_progress")
+        item = payloads.user_audio_item(item_id, None, status="in_progress")
         item["_audio_ms"] = (end - start) * 1000 / RATE
         self.items.append(item)
         self.emit("conversation.item.added", item=public(item), previous_item_id=previous)
