@@ -6,6 +6,7 @@ import pytest
 from tests.brain.helpers import has_values
 
 from datavox.brain.brain import Brain
+from datavox.brain.english import is_verb, well_formed
 from datavox.types import Intent
 
 SHAPES = [
@@ -160,3 +161,21 @@ def test_breakdown_per_year_is_a_line(f1_brain: Brain) -> None:
 def test_breakdown_per_team_is_a_bar(f1_brain: Brain) -> None:
     answer = f1_brain.ask("How many wins per team in 2023?")
     assert answer.rows[0] == ["Red Bull", 21] and answer.chart == "bar"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Tell me a story about the Monaco Grand Prix",
+        "What is the mood of Lewis Hamilton?",
+        "Sing about Monza",
+    ],
+)
+def test_a_suggested_question_is_english(f1_brain: Brain, question: str) -> None:
+    # "times held" is a word of the data, but "How many times held does ... have?" is not a question.
+    answer = f1_brain.ask(question)
+    suggested = answer.answer.split('"')[1] if '"' in answer.answer else ""
+    assert suggested and well_formed(suggested), answer.answer
+    words = suggested.rstrip("?").split()
+    if "does" in words:
+        assert not is_verb(words[words.index("does") - 1], present=False), suggested

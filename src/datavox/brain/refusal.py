@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from datavox.brain.english import is_verb
 from datavox.brain.frame import Frame
 from datavox.brain.parse import parse
 from datavox.brain.sqlbuild import Builder
@@ -65,14 +66,24 @@ def candidates(engine: OfflineEngine, frame: Frame) -> Iterator[str]:
             key=lambda c: not c.lower().startswith(("total", "num", "count")),
         )
         for c in totals:
-            yield f"How many {tm.columns[c].synonyms[-1]} does {vm.said or vm.value} have?"
+            words = [w for w in tm.columns[c].synonyms if _countable(w)]
+            if words:
+                yield f"How many {words[-1]} does {vm.said or vm.value} have?"
         for measure in model.measures.values():
-            if measure.subject == vm.table and measure.synonyms:
-                phrase = next((s for s in measure.synonyms if " " in s), measure.synonyms[0])
+            words = [w for w in measure.synonyms if _countable(w)]
+            if measure.subject == vm.table and words:
+                phrase = next((w for w in words if " " in w), words[0])
                 yield f"How many {phrase} does {vm.said or vm.value} have?"
     for tname, tm in model.tables.items():
         if tm.exposed and tm.entity and tname in engine.catalog.tables:
             yield f"How many {noun(tm, tname)} are there?"
+
+
+def _countable(phrase: str) -> bool:
+    """A phrase that can follow "How many" and stand before "does X have": it ends in a noun ("race wins"),
+    not a participle ("times held" would say "How many times held does ... have?")."""
+    last = phrase.split()[-1] if phrase.split() else ""
+    return bool(last) and not is_verb(last, present=False)
 
 
 def suggestion(engine: OfflineEngine, frame: Frame, works: Callable[[str], bool]) -> str:
