@@ -33,6 +33,7 @@ from datavox.brain.refusal import refusal_text
 from datavox.brain.sqlbuild import Builder
 from datavox.brain.text import lemma
 from datavox.brain.turn_context import CONTEXT_KEY, find_context, next_context, sort_refs, year_of
+from datavox.brain.unlinked import ModelWords, unlinked_names
 from datavox.data.schema import Catalog
 from datavox.data.semantic import SemanticModel, TableModel
 from datavox.types import Answer, HistoryTurn, Intent, QueryResult
@@ -67,6 +68,7 @@ class OfflineEngine:
         self.hearing = Hearing(data_words(self.index), self._name_spans)
         self.compound = Compound(self.ask_one, run, dialect)
         self.profiler = Profiler(catalog, model, self.graph, run, dialect)
+        self.model_words = ModelWords(self.index.vocabulary, self.planner.vocab, model)
         if not model.examples:  # questions in the data's words that this engine has answered
             self.examples = refusal.example_questions(self) or self.examples
 
@@ -125,6 +127,12 @@ class OfflineEngine:
         if clause is not None:
             frame = parse(main, self.index, self.model.noise)
         own_content = bool(frame.content)
+        # A name the data lacks ("the UK" where it writes GB): answering without it would answer a broader
+        # question than the one asked, so say so instead.
+        unknown = unlinked_names(main, frame, self.model_words.knows)
+        if unknown:
+            timings["plan_ms"] = _ms(t1)
+            return self.not_understood(question, timings, frame, unknown)
         frame, notes = resolve(self, frame, ctx, history)
         who = unresolved_subject(frame, notes)
         if who is not None and not frame.values:
@@ -221,9 +229,15 @@ class OfflineEngine:
         said = "when " + " ".join(t.text for t in sub.toks)
         frame.years = YearFilter(None, None, sub=query, said=said)
 
-    def not_understood(self, question: str, timings: dict[str, float], frame: Frame | None = None) -> Answer:
+    def not_understood(
+        self,
+        question: str,
+        timings: dict[str, float],
+        frame: Frame | None = None,
+        unknown: Sequence[str] = (),
+    ) -> Answer:
         t0 = time.perf_counter()
-        text = refusal_text(self, frame)  # what was understood, and a question checked to work
+        text = refusal_text(self, frame, unknown)  # what was understood, and a question checked to work
         timings["suggest_ms"] = _ms(t0)
         return Answer(
             question=question,

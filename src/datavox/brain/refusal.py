@@ -10,7 +10,7 @@ planned, built and run before it is offered, so the suggestion never leads to an
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from datavox.brain.english import is_verb
@@ -125,16 +125,25 @@ def _answers(engine: OfflineEngine, question: str) -> bool:
     return bool(result.rows) and any(v not in (None, 0, "") for v in result.rows[0])
 
 
-def refusal_text(engine: OfflineEngine, frame: Frame | None) -> str:
+def refusal_text(engine: OfflineEngine, frame: Frame | None, unknown: Sequence[str] = ()) -> str:
+    """What was recognised, the names not found in the data (`unknown`), and a question that works."""
     got = understood(engine, frame) if frame is not None else ""
     hint = suggestion(engine, frame, lambda q: answers(engine, q)) if frame is not None else ""
     if not hint:
         hint = next((q for q in engine.examples if answers(engine, q)), "")
-    head = (
-        f"I recognised {got}, but I didn't understand how to answer that from this data."
-        if got
-        else "Sorry, I didn't understand that question about the data."
-    )
+    missing = " or ".join(f'"{w}"' for w in unknown)
+    if missing:
+        # "Not recognised", not "not in the data": the value index leaves out some columns (codes, long
+        # names), so the word may be there unlinked.
+        head = (
+            f"I recognised {got}, but not {missing}, so I can't answer that from this data."
+            if got
+            else f"I didn't recognise {missing} in this data, so I can't answer that."
+        )
+    elif got:
+        head = f"I recognised {got}, but I didn't understand how to answer that from this data."
+    else:
+        head = "Sorry, I didn't understand that question about the data."
     return f'{head} You could ask, for example: "{hint}"' if hint else head
 
 
