@@ -36,6 +36,11 @@ def test_drop_repeats() -> None:
     loop = "which team won in 2019 which team won in 2019 which team"
     assert drop_repeats(loop) == "which team won in 2019"
     assert drop_repeats("Who won the race?") == "Who won the race?"
+    echo = "Who won the British Grand Prix in 2020? The one the British Grand Prix in 2020. The one the"
+    assert drop_repeats(echo) == "Who won the British Grand Prix in 2020?"
+    assert drop_repeats("Who won at Monaco in 2019? 2019.") == "Who won at Monaco in 2019?"
+    two = "Who won in Singapore in 2019? How many points did he score in 2019?"
+    assert drop_repeats(two) == two
 
 
 def test_split_sentences() -> None:

@@ -51,6 +51,16 @@ def test_partials_every_interval_one_at_a_time() -> None:
     assert m.partial_due(1700, speculating=False)
 
 
+def test_a_quiet_window_brings_the_next_partial_forward() -> None:
+    m = TurnMachine(TurnRules(partial_every_ms=300, quiet_partial_ms=60))
+    m.speech_started(1000, 800)
+    assert m.partial_due(1300, speculating=False)
+    m.partial_done()
+    assert not m.partial_due(1340, speculating=False, quiet=True)  # too soon even so
+    assert not m.partial_due(1400, speculating=False)  # not quiet: the interval holds
+    assert m.partial_due(1400, speculating=False, quiet=True)  # a word just ended
+
+
 def test_long_speech_is_cut() -> None:
     m = TurnMachine(TurnRules(max_turn_ms=30_000))
     assert not m.too_long(99_999)

@@ -314,7 +314,8 @@ class Session:
         position = self.detector.position
         if self.speech_idle is not None and not self.speech_idle():
             return  # not now, and not counted as done: it starts as soon as the workers are free
-        if self.turn.partial_due(_ms(position), speculating=self.speculation.spec is not None):
+        speculating = self.speculation.spec is not None
+        if self.turn.partial_due(_ms(position), speculating=speculating, quiet=self.detector.quiet):
             start = self.speech_start()
             assert start is not None  # partial_due checks it
             self.speculation.partial(start, position, self.speech_item)

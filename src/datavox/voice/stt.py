@@ -39,6 +39,15 @@ def drop_repeats(text: str) -> str:
     for i in range(3, len(words) - 2):
         if key[i : i + 3] == key[:3]:
             return " ".join(words[:i]).rstrip(",;")
+    # The other loop: the question, then its end again ("Who won the British Grand Prix in 2020? The one the
+    # British Grand Prix in 2020. The one the ..."): a later sentence that says the first one's last three
+    # words again is an echo, not a second question.
+    end = next((i for i, w in enumerate(words) if w.endswith(("?", ".", "!"))), None)
+    if end is not None and end >= 3:
+        tail, rest = key[end - 2 : end + 1], key[end + 1 :]
+        echoed = 0 < len(rest) < 3 and rest == tail[-len(rest) :]  # "... in 2019? 2019."
+        if echoed or any(rest[i : i + 3] == tail for i in range(len(rest) - 2)):
+            return " ".join(words[: end + 1])
     return text
 
 

@@ -53,6 +53,7 @@ class Outcome:
 @dataclass
 class TurnRules:
     partial_every_ms: float = 150
+    quiet_partial_ms: float = 60
     max_turn_ms: float = 30_000
     early_end: bool = True
     early_end_ms: int = 160
@@ -108,11 +109,17 @@ class TurnMachine:
         self.phase = Phase.LISTENING
         self.speech_start_ms = None
 
-    def partial_due(self, position_ms: float, *, speculating: bool) -> bool:
-        """A partial transcript is due (for the UI, and to prepare an answer); marks it started."""
+    def partial_due(self, position_ms: float, *, speculating: bool, quiet: bool = False) -> bool:
+        """A partial transcript is due (for the UI, and to prepare an answer); marks it started.
+
+        `quiet`: the audio just went quiet (a word has ended, maybe the question): a transcript now reads
+        whole words, and if the user has finished it is the final one, a window before the VAD says so.
+        Then `quiet_partial_ms` since the last one is enough.
+        """
         if self.partial_busy or speculating or self.speech_start_ms is None:
             return False
-        if position_ms - self.partial_at_ms < self.rules.partial_every_ms:
+        every = self.rules.quiet_partial_ms if quiet else self.rules.partial_every_ms
+        if position_ms - self.partial_at_ms < every:
             return False
         self.partial_at_ms = position_ms
         self.partial_busy = True

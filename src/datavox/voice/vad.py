@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 RATE = 16_000
+QUIET_LEVEL = 330  # ~1% of full scale
 
 
 class VadModel(Protocol):
@@ -58,6 +59,8 @@ class TurnDetector:
         self._run = 0  # consecutive speech windows while not speaking
         self._run_start = 0
         self.pause_at: int | None = None  # first silent sample of the current pause while speaking
+        self._peak = 0  # loudest sample of the current speech
+        self.quiet = False  # the last window held no sound (see `_step`)
 
     def configure(self, *, threshold: float, silence_duration_ms: int) -> None:
         self.threshold = threshold
@@ -94,7 +97,16 @@ class TurnDetector:
         n = len(buf) // win
         for i in range(n):
             start = self._pos + i * win
-            p = self.model.prob(buf[i * win : (i + 1) * win])
+            window = buf[i * win : (i + 1) * win]
+            p = self.model.prob(window)
+            peak = int(np.abs(window.astype(np.int32)).max())
+            if self.speaking and p >= self.threshold:
+                self._peak = max(self._peak, peak)
+            # Under 1% of full scale and 26 dB under the speech's peak: no sound left in the window. Silero's
+            # state still says speech for one window after the last word (p ~0.9, then ~0.2), so this is
+            # a window earlier; it is only a hint (a partial transcript now), never a pause: the closure of
+            # a stop consonant inside a word is as quiet.
+            self.quiet = self.speaking and peak < QUIET_LEVEL and peak * 20 < self._peak
             events.extend(self._step(p, start, start + win))
         self._pending = buf[n * win :].copy()
         self._pos += n * win
@@ -107,6 +119,7 @@ class TurnDetector:
                     self._run_start = start
                 self._run += 1
                 if self._run >= self.min_speech:
+                    self._peak = 0
                     self.speaking = True
                     self._run = 0
                     self.pause_at = None
