@@ -160,7 +160,8 @@ class Hearing:
                 spans.add(i)
         # 2. A sound-alike the data does not use, for one it does: "mail penguins" → "male penguins".
         for i, f in enumerate(folded):
-            if i in spans or f in _NOT_VERBS or lemma(f) in self.words:
+            # A number is a number ("more than 1 game"), except in a verb's place (step 1).
+            if i in spans or f in _NOT_VERBS or f.isdigit() or lemma(f) in self.words:
                 continue
             meant = self._fits(f)
             if meant is not None:
