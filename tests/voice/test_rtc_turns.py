@@ -1,10 +1,12 @@
-"""Barge-in over WebRTC (aiortc client, live uvicorn, fake models): the answer stops within 100 ms of the
-user's first loud sample, counted in the answer audio the client received after it (20 ms frames), not in
-wall-clock timeouts; a lone click pauses the answer for a moment and it plays on."""
+"""Barge-in over WebRTC (aiortc client, live uvicorn, fake models): the server sends no answer audio after
+the interruption's first loud 20 ms reached it, counted in the order the server's event loop fed the
+microphone and sent the answer's frames, not in wall time; a lone click pauses the answer for a moment and
+it plays on."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from tests.voice.server import serve
 from tests.voice.test_transports import make_engine
 
 from datavox.voice.clients import RtcConversation, TurnResult, mint
+from datavox.voice.engine import LocalRealtimeEngine
 
 
 def question_audio() -> np.ndarray:
@@ -25,13 +28,60 @@ def heard_ms(turn: TurnResult) -> float:
     return sum(a.size for a in loud) / turn.audio_rate * 1000
 
 
+class ServerTimeline:
+    """What the server's call did, in the order its event loop did it: each 20 ms of microphone audio the
+    session was fed (and whether its VAD heard speech by then), each frame the answer track sent (answer
+    audio or not) and each time the answer was cut. One loop does all three, so the order is exact whatever
+    the machine's load."""
+
+    def __init__(self, engine: LocalRealtimeEngine) -> None:
+        (call,) = engine.calls.values()
+        self.entries: list[tuple[str, bool]] = []
+        self.session = session = call.session
+        track = call.track
+        feed, recv, clear = session.feed, track.recv, track.clear
+
+        def fed(pcm: np.ndarray) -> None:
+            feed(pcm)
+            self.entries.append(("in", session.detector.hearing or session.detector.speaking))
+
+        async def sent() -> Any:
+            before = track.answer_frames
+            frame = await recv()
+            self.entries.append(("out", track.answer_frames > before))
+            return frame
+
+        def cut() -> None:
+            self.entries.append(("cut", True))
+            clear()
+
+        session.feed = fed  # type: ignore[method-assign]
+        track.recv = sent  # type: ignore[method-assign]
+        track.clear = cut  # type: ignore[method-assign]
+
+    def answer_frames_around_interruption(self) -> tuple[int, int]:
+        """(answer frames sent before the VAD heard the interruption's first speech window, answer frames
+        sent after it and before the answer was cut)."""
+        e = self.entries
+        first_out = next(i for i, (kind, answer) in enumerate(e) if kind == "out" and answer)
+        heard = next(i for i, (kind, on) in enumerate(e) if i > first_out and kind == "in" and on)
+        cut = next(i for i, (kind, _) in enumerate(e) if i > heard and kind == "cut")
+        count = [kind == "out" and answer for kind, answer in e]
+        return sum(count[:heard]), sum(count[heard:cut])
+
+
 @pytest.mark.timeout(90)
-async def test_barge_in_stops_the_answer_within_100_ms_of_speech() -> None:
+async def test_barge_in_stops_the_answer_at_the_first_speech_window() -> None:
     engine = make_engine()
     with serve(engine) as base:
         conv = RtcConversation(base, await mint(base))
         await conv.connect()
         try:
+            timeline = ServerTimeline(engine)
+            # The VAD confirms a turn after 10 speech windows (200 ms) instead of 3: the time the hold
+            # covers. With 3, a loaded machine may deliver the interruption's first windows in one burst,
+            # and then the answer stops at the confirmation with or without the hold (seen: 1 run in 3).
+            timeline.session.detector.min_speech = 10
             turn = await conv.ask(question_audio(), barge_in=speech(600), barge_in_after_ms=300, timeout_s=20)
             follow = await conv.follow_up(timeout_s=20)
         finally:
@@ -43,12 +93,16 @@ async def test_barge_in_stops_the_answer_within_100_ms_of_speech() -> None:
     # what was heard (the response itself was done: fake speech is made far faster than it plays)
     started = max(i for i, t in enumerate(types) if t == "input_audio_buffer.speech_started")
     assert types.index("response.done") < started < types.index("output_audio_buffer.cleared")
+    # The server sent no answer audio once its VAD heard the interruption's first speech window: the
+    # track holds there, before the VAD has confirmed a turn. Counted in the server's own order of events,
+    # not in wall time, so a loaded machine cannot blur it; without the hold the answer plays on until the
+    # confirmation (~9 frames) and this fails.
+    before, after = timeline.answer_frames_around_interruption()
+    assert after == 0, f"{after} answer frame(s) sent after the interruption began"
+    assert before * 20 >= 250  # the barge-in came ~300 ms into the answer
+    # the item is cut to what was sent before the interruption (a last frame may be part-filled)
     truncated = turn.of("conversation.item.truncated")
-    assert truncated and 250 <= truncated[0]["audio_end_ms"] < 600
-    # 300 ms into a 1.4 s answer; what still reached the client after the interruption's first loud sample:
-    frames_after = int(np.ceil(turn.audio_after_barge_in_ms / 20))
-    assert frames_after <= 5, f"{turn.audio_after_barge_in_ms:.0f} ms of answer after the user spoke"
-    assert 250 <= heard_ms(turn) < 600  # what was played before the cut, and little after it
+    assert truncated and before * 20 - 20 < truncated[0]["audio_end_ms"] <= before * 20
     # the interruption is a question of its own, answered in full
     assert follow.error is None and follow.status == "completed" and follow.answer_text == ANSWER
     await engine.close()
