@@ -35,7 +35,7 @@ from datavox.cancel import Cancelled
 from datavox.realtime import payloads, session_config
 from datavox.realtime import protocol as p
 from datavox.types import HistoryTurn
-from datavox.voice import client_events, conversation
+from datavox.voice import client_events, conversation, transcription
 from datavox.voice.audio import Pcm, Resampler
 from datavox.voice.contracts import (
     AskFn,
@@ -359,40 +359,9 @@ class Session:
             text = await pl.transcript
         except Exception as exc:
             self.turn.after_transcript("", token, respond=False, responding=False, kept=False)
-            self.emit(
-                "conversation.item.input_audio_transcription.failed",
-                item_id=item["id"],
-                content_index=0,
-                error={
-                    "type": "server_error",
-                    "code": "transcription_failed",
-                    "message": str(exc),
-                    "param": None,
-                },
-            )
+            transcription.failed(self, item, exc)
             return
-        item["content"][0]["transcript"] = text
-        item["status"] = "completed"
-        # `audio.input.transcription: null` turns the transcript events off (we still transcribe: the brain
-        # needs the words).
-        announce = self.config["audio"]["input"].get("transcription") is not None
-        if text and announce:
-            self.emit(
-                "conversation.item.input_audio_transcription.delta",
-                item_id=item["id"],
-                content_index=0,
-                delta=text,
-            )
-        if announce:
-            self.emit(
-                "conversation.item.input_audio_transcription.completed",
-                item_id=item["id"],
-                content_index=0,
-                transcript=text,
-                usage={"type": "duration", "seconds": round(item.get("_audio_ms", 0.0) / 1000, 3)},
-            )
-        self.emit("conversation.item.done", item=public(item), previous_item_id=self.previous_id(item))
-        self.publish_app({"type": "transcript.final", "turn_id": item["id"], "text": text})
+        transcription.completed(self, item, text)
         outcome = self.turn.after_transcript(
             text,
             token,
