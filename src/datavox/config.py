@@ -106,6 +106,7 @@ class VoiceSettings:
     stt_compute_type: str = "int8"  # int8 | int8_float32 | int16 | float32 (datavox bench speech)
     capacity: int = 0  # sessions admitted before engine_busy; 0: measured at start-up (voice/admission.py)
     latency_budget_ms: int = 1000  # end of speech to first audio that admitted sessions should keep
+    heap_trim_s: float = 5.0  # malloc_trim after speech work, at most this often (voice/heap.py); 0: never
 
 
 @dataclass(frozen=True)

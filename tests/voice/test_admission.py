@@ -132,5 +132,6 @@ def test_engine_busy_reaches_the_page_with_retry_after_and_metrics(tmp_path: Pat
         metrics = client.get("/metrics").text
     assert "datavox_voice_capacity 1.0" in metrics
     assert "datavox_voice_sessions 1.0" in metrics
+    assert "datavox_voice_heap_released_bytes" in metrics
     assert 'datavox_voice_queue_depth{kind="stt"} 0.0' in metrics
     assert 'datavox_errors_total{kind="engine_busy"} 1.0' in metrics

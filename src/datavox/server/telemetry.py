@@ -81,6 +81,11 @@ class Metrics:
         self.voice_sessions = Gauge(
             "datavox_voice_sessions", "Live sessions on the local realtime engine.", registry=self.registry
         )
+        self.voice_heap_released = Gauge(
+            "datavox_voice_heap_released_bytes",
+            "Resident memory the local engine's malloc_trim calls gave back to the OS (voice/heap.py).",
+            registry=self.registry,
+        )
         self.voice_capacity = Gauge(
             "datavox_voice_capacity",
             "Sessions the local engine admits before it answers engine_busy.",
@@ -113,6 +118,9 @@ class Metrics:
         capacity = getattr(engine, "capacity", None)
         if isinstance(capacity, int):
             self.voice_capacity.set(capacity)
+        released = getattr(getattr(engine, "heap", None), "released", None)
+        if isinstance(released, int):
+            self.voice_heap_released.set(released)
 
     def observe_answer(self, answer: Mapping[str, Any], source: str) -> None:
         self.questions.labels(source).inc()

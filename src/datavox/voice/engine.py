@@ -27,14 +27,10 @@ from datavox.config import Settings
 from datavox.realtime import payloads, session_config
 from datavox.realtime import protocol as p
 from datavox.server.auth import is_loopback
-from datavox.voice.access import (
-    EngineBusyError,
-    EngineError,
-    Grant,
-    SessionLimitError,
-)
+from datavox.voice.access import EngineBusyError, EngineError, Grant, SessionLimitError
 from datavox.voice.admission import Admission
 from datavox.voice.contracts import AskFn, CancelFn, Player, PublishFn, SendFn, SessionOptions
+from datavox.voice.heap import HeapTrimmer
 from datavox.voice.models import SpeechModels, get_models
 from datavox.voice.pool import PRIORITY, PriorityPool
 from datavox.voice.session import Session
@@ -94,6 +90,8 @@ class LocalRealtimeEngine:
         per_job = max(settings.voice.stt_threads, settings.voice.tts_threads, 1)
         self.speech_workers = max(1, cores // per_job)
         self._speech_pool = PriorityPool(self.speech_workers, observe=self._observe_work)
+        # Freed model buffers back to the OS between turns (voice/heap.py): RSS stays flat over hours.
+        self.heap = HeapTrimmer(settings.voice.heap_trim_s, idle=lambda: self._speech_pool.backlog == 0)
         self.admission = Admission(
             workers=self.speech_workers,
             budget_ms=settings.voice.latency_budget_ms,
@@ -167,6 +165,7 @@ class LocalRealtimeEngine:
     def _observe_work(self, kind: str, wait_s: float, run_s: float) -> None:
         log.debug("speech work %s: waited %.0f ms, ran %.0f ms", kind, wait_s * 1000, run_s * 1000)
         self.admission.observe(kind, wait_s)
+        self.heap.poke()
         if self.observe_work is not None:
             with contextlib.suppress(Exception):  # metrics never break a turn
                 self.observe_work(kind, wait_s, run_s)
@@ -393,4 +392,5 @@ class LocalRealtimeEngine:
         if self._watchdog is not None:
             self._watchdog.cancel()
         self._speech_pool.shutdown()
+        self.heap.close()
         self._brain_pool.shutdown(wait=False, cancel_futures=True)
