@@ -158,6 +158,7 @@ def server_figures(pid: int, base: str, *, collect: bool = False) -> dict[str, A
         "tasks": float(tasks["tasks"]),
         "sessions": float(tasks["sessions"]),
         "thread_names": tasks.get("threads", {}),
+        "heap": tasks.get("heap", {}),
     }
 
 
@@ -258,6 +259,12 @@ async def soak(settings: Settings, minutes: float, users: int, rss_bound_mb: flo
             + " MB"
         )
         click.echo(f"  growth over the second half: {quarters[4] - quarters[2]:+.0f} MB")
+    heap = after["heap"]
+    if heap:
+        click.echo(
+            f"malloc_trim (voice.heap_trim_s={settings.voice.heap_trim_s:g}): {heap['trims']} calls gave "
+            f"back {heap['released'] / 2**20:.0f} MB"
+        )
     checks = {
         f"RSS growth {growth:+.0f} MB (bound {rss_bound_mb:.0f} MB)": growth <= rss_bound_mb,
         # thread pools that grow on demand (anyio's, the loop's executor) may keep a few idle workers

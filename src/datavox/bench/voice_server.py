@@ -90,7 +90,14 @@ def _serve(settings: Settings, port: int, queue: Any, ready: Any, app_mode: bool
                 for task in os.listdir("/proc/self/task"):
                     with open(f"/proc/self/task/{task}/comm", encoding="utf-8") as fh:
                         names["os:" + re.sub(r"[-_ ]?\d+$", "", fh.read().strip())] += 1
-            return {"tasks": len(asyncio.all_tasks()), "sessions": sessions, "threads": dict(names)}
+            heap = getattr(engine, "heap", None)  # voice/heap.py: malloc_trim calls and what they gave back
+            trims = {"trims": heap.trims, "released": heap.released} if heap is not None else {}
+            return {
+                "tasks": len(asyncio.all_tasks()),
+                "sessions": sessions,
+                "threads": dict(names),
+                "heap": trims,
+            }
 
         app.router.routes.insert(0, app.router.routes.pop())  # before the page's catch-all routes
 
