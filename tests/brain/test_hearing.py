@@ -38,6 +38,8 @@ def test_tidy_drops_stray_punctuation_and_fillers() -> None:
     assert tidy("In 2012, who won the race?") == "In 2012, who won the race?"
     assert tidy("who won the the race in twenty twenty one") == "who won the race in twenty twenty one?"
     assert tidy("The average is 3.5 here.") == "The average is 3.5 here."
+    assert tidy("Who won the 2016 16 Drivers Championship.") == "Who won the 2016 Drivers Championship?"
+    assert tidy("Who had 2016 20 points?") == "Who had 2016 20 points?"  # not an echo of the year
 
 
 def test_verb_heard_as_a_question_word_is_repaired_from_the_data_words() -> None:

@@ -179,6 +179,9 @@ async def bench(
         settings, realtime=replace(settings.realtime, max_sessions=max(top, settings.realtime.max_sessions))
     )
     results: list[Level] = []
+    # What the brain answers to each question as written: a spoken answer must say the same facts.
+    ask, label = load_brain(settings)
+    expected = {text: ask(text, []).answer for text in texts}
     with server_process(settings) as server:
         click.echo(f"server: pid {server.pid}, {server.label}; database: {where}")
         import psutil
@@ -204,7 +207,7 @@ async def bench(
             for transport in transports:
                 click.echo(f"\n== {transport}, {sessions} session(s) x {per_session} questions")
                 level = await run_level(
-                    transport, server.base, server.pid, clips, sessions, per_session, show
+                    transport, server.base, server.pid, clips, sessions, per_session, show, expected
                 )
                 results.append(level)
                 extra = []
@@ -214,11 +217,14 @@ async def bench(
                     extra.append(f"{len(level.failed)} failed: {level.failed[0]}")
                 if level.misheard:
                     extra.append(f"{level.misheard} transcript(s) not word for word")
+                extra.append(f"{len(level.wrong)} answer(s) wrong, {level.asked_back} asked back")
                 click.echo(f"  {summary(level.latencies)}" + ("; " + "; ".join(extra) if extra else ""))
                 click.echo(
                     f"  server peak RSS {level.peak_rss_mb:.0f} MB; server CPU {level.cpu_s:.1f} s over "
                     f"{level.wall_s:.1f} s ({level.cpu_s / level.wall_s * 100:.0f}% of one core)"
                 )
+                for case in level.wrong:
+                    click.echo(f"  wrong: {case}")
         if barge_ins and "webrtc" in transports:
             cut = await barge_in_run(server.base, clips, barge_ins)
             if cut:
@@ -229,7 +235,6 @@ async def bench(
                 )
         click.echo(f"\nmachine: {load_note()} after the sessions")
     prompt = ", ".join(["Max Verstappen", "Lewis Hamilton", "Sebastian Vettel", "Michael Schumacher"])
-    ask, label = load_brain(settings)
     click.echo(
         "\n== baseline: plain sequential cascade (wait out the silence, faster-whisper's standard transcribe,"
         f" ask, synthesise the whole answer), {label}, in this process"
@@ -254,7 +259,7 @@ def report(
     click.echo(f"  server RSS with no session: {idle_rss:.0f} MB; x cascade = cascade median / median")
     for transport, mb in per_session.items():
         click.echo(f"  RSS per connected session, {transport}: {mb:.1f} MB")
-    click.echo("  transport   sessions  turns  median    p95  x cascade  refused  peak RSS  CPU")
+    click.echo("  transport   sessions  turns  median    p95  x cascade  refused  wrong  peak RSS  CPU")
     for lv in results:
         if not lv.latencies:
             click.echo(f"  {lv.transport:10} {lv.sessions:8}      0  (no turns; refused {lv.refused})")
@@ -262,7 +267,8 @@ def report(
         med, p95 = statistics.median(lv.latencies), pct(lv.latencies, 0.95)
         click.echo(
             f"  {lv.transport:10} {lv.sessions:8} {len(lv.latencies):6} {med:6.0f} {p95:6.0f} "
-            f"{base / med:10.1f} {lv.refused:8} {lv.peak_rss_mb:6.0f} MB {lv.cpu_s / lv.wall_s * 100:4.0f}%"
+            f"{base / med:10.1f} {lv.refused:8} {len(lv.wrong):6} {lv.peak_rss_mb:6.0f} MB "
+            f"{lv.cpu_s / lv.wall_s * 100:4.0f}%"
         )
     for transport in sorted({lv.transport for lv in results}):
         held = [

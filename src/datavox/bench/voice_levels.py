@@ -1,10 +1,12 @@
 """The sessions of `datavox bench voice`: each level's users (staggered, several questions each) and the
-barge-in run, timed at the client; the server's peak RSS and CPU per level."""
+barge-in run, timed at the client; the server's peak RSS and CPU per level; whether each spoken answer says
+what the brain answers to the question as written."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +22,26 @@ def normalise(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum() or c == " ").replace("  ", " ").strip()
 
 
+# An answer's facts: numbers and capitalised words (names: "Max Verstappen", "Red Bull", "Monaco"; a
+# sentence's first word too, which is most often the answer's name). Matched whole and case-blind.
+_FACT = re.compile(r"\b([A-Z][\w'-]*)|(\d[\d,.]*\d|\d)")
+
+
+def facts(answer: str) -> set[str]:
+    return {
+        (name or number.replace(",", "").replace(".", "")).lower() for name, number in _FACT.findall(answer)
+    }
+
+
+def verdict(expected: str, got: str) -> str:
+    """ "right" when the spoken answer holds every fact of the expected one, "asked" for a question back
+    (the engine was unsure what it heard: not an answer, not a wrong one), else "wrong"."""
+    said = set(normalise(got.replace(",", "")).split())
+    if facts(expected) <= said:
+        return "right"
+    return "asked" if got.rstrip().endswith("?") else "wrong"
+
+
 @dataclass
 class Level:
     transport: str
@@ -28,6 +50,8 @@ class Level:
     refused: int = 0
     failed: list[str] = field(default_factory=list)
     misheard: int = 0
+    wrong: list[str] = field(default_factory=list)  # "question -> heard -> answer" of each wrong answer
+    asked_back: int = 0
     peak_rss_mb: float = 0.0
     cpu_s: float = 0.0
     wall_s: float = 0.0
@@ -67,6 +91,7 @@ async def one_session(
     rng: random.Random,
     level: Level,
     show: Callable[[str, TurnResult], None],
+    expected: dict[str, str],
 ) -> None:
     await asyncio.sleep(delay)
     try:
@@ -91,6 +116,12 @@ async def one_session(
                 level.latencies.append(r.latency_ms)
                 if normalise(r.transcript) != normalise(text):
                     level.misheard += 1
+                if text in expected:
+                    judged = verdict(expected[text], r.answer_text)
+                    if judged == "asked":
+                        level.asked_back += 1
+                    elif judged == "wrong":
+                        level.wrong.append(f"{text!r} heard {r.transcript!r} -> {r.answer_text!r}")
             show(text, r)
             await asyncio.sleep(rng.uniform(0.3, 1.2))  # the user thinks before the next question
     finally:
@@ -105,6 +136,7 @@ async def run_level(
     sessions: int,
     per_session: int,
     show: Callable[[str, TurnResult], None],
+    expected: dict[str, str],
 ) -> Level:
     import psutil
 
@@ -118,7 +150,8 @@ async def run_level(
     for i in range(sessions):
         mine = [clips[(i * 3 + k) % len(clips)] for k in range(per_session)]
         delay = rng.uniform(0, 2.0) if i else 0.0  # staggered starts: nobody stops talking in step
-        jobs.append(one_session(transport, base, mine, delay, random.Random(rng.random()), level, show))
+        session_rng = random.Random(rng.random())
+        jobs.append(one_session(transport, base, mine, delay, session_rng, level, show, expected))
     await asyncio.gather(*jobs)
     level.wall_s = time.perf_counter() - t0
     level.peak_rss_mb = watch.stop()

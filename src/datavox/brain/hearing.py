@@ -60,6 +60,7 @@ _KEEP_DOUBLE = frozenset(
     "had that twenty thirty forty fifty sixty seventy eighty ninety nineteen ten eleven twelve".split()  # noqa: SIM905
 )
 _DOUBLED = re.compile(r"\b(\w+)(\s+\1\b)+", re.IGNORECASE)
+_YEAR_ECHO = re.compile(r"\b((?:1[89]|20)(\d\d))\s+(\d\d)\b(?![.,]\d)")  # "the 2016 16 championship"
 _QUESTION_START = re.compile(
     r"^(?:and |so |ok |okay )?(?:who|whom|whose|which|what|when|where|why|how|did|does|do|is|was|were|are|"
     r"has|have|had|can|could|in which|in what)\b",
@@ -110,6 +111,8 @@ def tidy(question: str) -> str:
     )
     # "the the": a stutter; but "twenty twenty one" is a year, and "had had" grammar.
     inner = _DOUBLED.sub(lambda m: m.group(0) if m.group(1).lower() in _KEEP_DOUBLE else m.group(1), inner)
+    # A year's last two digits said again (the recogniser's stutter): "2016 16" is 2016; "2016 20" stays.
+    inner = _YEAR_ECHO.sub(lambda m: m.group(1) if m.group(2) == m.group(3) else m.group(0), inner)
     inner = head + re.sub(r"\s+", " ", inner).strip()
     if not inner:
         return question.strip()
