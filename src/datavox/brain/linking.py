@@ -239,6 +239,15 @@ class ValueIndex:
         ]
         return _best_per_column(out) if out else out
 
+    @property
+    def keys(self) -> list[str]:
+        """Every folded value the index knows."""
+        return self._keys
+
+    def spelling(self, key: str) -> str:
+        """The data's spelling of a folded value ("british grand prix" → "British Grand Prix")."""
+        return self.exact[key][0][2]
+
     def _fuzzy(self, key: str) -> tuple[str, float] | None:
         """The closest value to a misheard name; remembered, as spoken questions repeat their words."""
         if key not in self._fuzzy_cache:

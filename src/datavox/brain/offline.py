@@ -20,6 +20,7 @@ from datavox.brain.answer import speak
 from datavox.brain.askback import asked_back, unresolved_subject
 from datavox.brain.chart import chart_hint
 from datavox.brain.compound import Compound
+from datavox.brain.didyoumean import Guess, asked, is_yes, sound_alike
 from datavox.brain.followup import echo_question, named_pronoun, resolve
 from datavox.brain.frame import Frame, YearFilter
 from datavox.brain.hearing import Hearing, NameSpan, data_words
@@ -76,6 +77,10 @@ class OfflineEngine:
     def ask(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        earlier = asked(history) if is_yes(question) else None
+        if earlier is not None:  # "yes" to "Did you mean the British Grand Prix?"
+            guess = self._sound_alike(self.hearing.repair(earlier).text)
+            question = guess.question if guess is not None else question
         heard = self.hearing.repair(question)
         if heard.clarify is not None:
             timings["parse_ms"] = _ms(t0)
@@ -90,6 +95,14 @@ class OfflineEngine:
     def ask_one(self, question: str, history: Sequence[HistoryTurn] = ()) -> Answer:
         """One simple question, as heard (no repair, no compound shapes): the parts of a compound one."""
         return self._ask(question, history, {}, time.perf_counter())
+
+    def _sound_alike(self, question: str) -> Guess | None:
+        """The data's name for a name-like word it does not know ("Brutus Grand Prix"), if one is clear."""
+        main, _ = split_clause(question)
+        unknown = unlinked_names(main, parse(main, self.index, self.model.noise), self.model_words.knows)
+        for word in unknown[:1]:
+            return sound_alike(question, word, self.index.keys, self.index.spelling)
+        return None
 
     def _name_spans(self, folded: str) -> list[NameSpan]:
         # A single word of the schema ("driver") is the table's word, not a person called "Driver": it gets
@@ -132,6 +145,9 @@ class OfflineEngine:
         unknown = unlinked_names(main, frame, self.model_words.knows)
         if unknown:
             timings["plan_ms"] = _ms(t1)
+            guess = self._sound_alike(question)
+            if guess is not None:  # a name heard wrong: ask back rather than say it is unknown
+                return asked_back(question, guess.ask(), "unclear name", timings)
             return self.not_understood(question, timings, frame, unknown)
         frame, notes = resolve(self, frame, ctx, history)
         who = unresolved_subject(frame, notes)
