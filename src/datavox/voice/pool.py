@@ -145,10 +145,11 @@ class PriorityPool:
             self.batches += 1
         ran = time.perf_counter() - started
         for j, (ok, value) in zip(live, outcomes, strict=True):
+            if self.observe is not None:
+                with contextlib.suppress(Exception):
+                    self.observe(j.kind, started - j.queued, ran)
             if j.settle is not None:
                 j.settle(ok, value)
-            if self.observe is not None:
-                self.observe(j.kind, started - j.queued, ran)
 
     async def run(
         self, priority: int, fn: Callable[..., T], *args: Any, kind: str = "", owner: str | None = None
@@ -171,15 +172,16 @@ class PriorityPool:
                 self.skipped += 1
                 return  # nobody waits for it any more: skip the work
             started = time.perf_counter()
+            outcome: tuple[bool, Any]
             try:
-                value = fn(*args)
+                outcome = (True, fn(*args))
             except BaseException as exc:
-                loop.call_soon_threadsafe(settle, False, exc)
-            else:
-                loop.call_soon_threadsafe(settle, True, value)
-            finally:
-                if self.observe is not None:
+                outcome = (False, exc)
+            # Timings are recorded before the caller wakes: whoever awaits the result sees them counted.
+            if self.observe is not None:
+                with contextlib.suppress(Exception):
                     self.observe(kind, started - queued, time.perf_counter() - started)
+            loop.call_soon_threadsafe(settle, *outcome)
 
         def cancel() -> None:
             with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
