@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import threading
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -23,11 +25,19 @@ class FakeTrim:
         return True
 
 
+@contextlib.contextmanager
+def running(interval_s: float, idle: Callable[[], bool], trim: FakeTrim) -> Iterator[HeapTrimmer]:
+    trimmer = HeapTrimmer(interval_s, idle=idle, trim=trim)
+    try:
+        yield trimmer
+    finally:
+        trimmer.close()
+
+
 def test_trims_after_work_once_the_workers_are_idle() -> None:
     trim, busy = FakeTrim(), threading.Event()
     busy.set()
-    trimmer = HeapTrimmer(0.2, idle=lambda: not busy.is_set(), trim=trim)
-    try:
+    with running(0.2, lambda: not busy.is_set(), trim) as trimmer:
         time.sleep(0.25)
         assert trim.calls == 0  # no speech work yet: nothing to give back
         trimmer.poke()
@@ -38,32 +48,24 @@ def test_trims_after_work_once_the_workers_are_idle() -> None:
         assert trimmer.trims == 1
         time.sleep(0.5)
         assert trim.calls == 1  # no new work, no new trim
-    finally:
-        trimmer.close()
 
 
 def test_trims_at_most_once_per_interval() -> None:
     trim = FakeTrim()
-    trimmer = HeapTrimmer(0.2, idle=lambda: True, trim=trim)
-    try:
+    with running(0.2, lambda: True, trim) as trimmer:
         started = time.monotonic()
         while time.monotonic() - started < 0.9:
             trimmer.poke()
             time.sleep(0.01)
         time.sleep(0.05)
         assert 2 <= trim.calls <= 5  # ~90 pokes in 0.9 s, 0.2 s apart at the most
-    finally:
-        trimmer.close()
 
 
 def test_busy_workers_still_get_a_trim_after_four_intervals() -> None:
     trim = FakeTrim()
-    trimmer = HeapTrimmer(0.1, idle=lambda: False, trim=trim)
-    try:
+    with running(0.1, lambda: False, trim) as trimmer:
         trimmer.poke()
         assert trim.called.wait(2)
-    finally:
-        trimmer.close()
 
 
 def test_zero_interval_switches_it_off() -> None:

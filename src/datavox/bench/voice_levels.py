@@ -36,7 +36,7 @@ def facts(answer: str) -> set[str]:
 def verdict(expected: str, got: str) -> str:
     """ "right" when the spoken answer holds every fact of the expected one, "asked" for a question back
     (the engine was unsure what it heard: not an answer, not a wrong one), else "wrong"."""
-    said = set(normalise(got.replace(",", "")).split())
+    said = set(normalise(got).split())  # "1,234" → "1234", as in facts()
     if facts(expected) <= said:
         return "right"
     return "asked" if got.rstrip().endswith("?") else "wrong"

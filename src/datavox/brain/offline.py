@@ -96,13 +96,13 @@ class OfflineEngine:
         """One simple question, as heard (no repair, no compound shapes): the parts of a compound one."""
         return self._ask(question, history, {}, time.perf_counter())
 
-    def _sound_alike(self, question: str) -> Guess | None:
-        """The data's name for a name-like word it does not know ("Brutus Grand Prix"), if one is clear."""
-        main, _ = split_clause(question)
-        unknown = unlinked_names(main, parse(main, self.index, self.model.noise), self.model_words.knows)
-        for word in unknown[:1]:
-            return sound_alike(question, word, self.index.keys, self.index.spelling)
-        return None
+    def _sound_alike(self, question: str, unknown: Sequence[str] | None = None) -> Guess | None:
+        """The data's name for a name-like word it does not know ("Brutus Grand Prix"), if one is clear;
+        `unknown`: the question's unlinked names, when the caller has parsed it already."""
+        if unknown is None:
+            main, _ = split_clause(question)
+            unknown = unlinked_names(main, parse(main, self.index, self.model.noise), self.model_words.knows)
+        return sound_alike(question, unknown[0], self.index.keys, self.index.spelling) if unknown else None
 
     def _name_spans(self, folded: str) -> list[NameSpan]:
         # A single word of the schema ("driver") is the table's word, not a person called "Driver": it gets
@@ -145,7 +145,7 @@ class OfflineEngine:
         unknown = unlinked_names(main, frame, self.model_words.knows)
         if unknown:
             timings["plan_ms"] = _ms(t1)
-            guess = self._sound_alike(question)
+            guess = self._sound_alike(question, unknown)
             if guess is not None:  # a name heard wrong: ask back rather than say it is unknown
                 return asked_back(question, guess.ask(), "unclear name", timings)
             return self.not_understood(question, timings, frame, unknown)
