@@ -69,7 +69,8 @@ class OfflineEngine:
         self.hearing = Hearing(data_words(self.index), self._name_spans)
         self.compound = Compound(self.ask_one, run, dialect)
         self.profiler = Profiler(catalog, model, self.graph, run, dialect)
-        self.model_words = ModelWords(self.index.vocabulary, self.planner.vocab, model)
+        # Words the data writes ("Formula" in "Formula One Team") are no names it lacks, linked or not.
+        self.model_words = ModelWords(self.hearing.words, self.planner.vocab, model)
         if not model.examples:  # questions in the data's words that this engine has answered
             self.examples = refusal.example_questions(self) or self.examples
 

@@ -59,17 +59,17 @@ def unlinked_names(question: str, frame: Frame, known: Callable[[str], bool]) ->
 
 
 class ModelWords:
-    """The semantic model's words, to tell its own words written with a capital ("Grands Prix", "GPs") from
-    names the data lacks."""
+    """The semantic model's words and the words of the data's values, to tell words the data has written
+    with a capital ("Grands Prix", "GPs", "Formula" of "Formula One Team") from names the data lacks."""
 
-    def __init__(self, linked_vocabulary: Iterable[str], vocab: Vocabulary, model: SemanticModel) -> None:
+    def __init__(self, data_words: Iterable[str], vocab: Vocabulary, model: SemanticModel) -> None:
         sets = [
             *vocab.tables.values(),
             *vocab.columns.values(),
             *vocab.measures.values(),
             *vocab.doers.values(),
         ]
-        self.lemmas = set(linked_vocabulary) | {w for group in sets for syn in group for w in syn}
+        self.lemmas = set(data_words) | {w for group in sets for syn in group for w in syn}
         phrases = [s for tm in model.tables.values() for s in tm.synonyms]
         phrases += [s for tm in model.tables.values() for cm in tm.columns.values() for s in cm.synonyms]
         phrases += [s for m in model.measures.values() for s in (*m.synonyms, *m.doers)]
